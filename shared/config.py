@@ -1,0 +1,55 @@
+"""Configuration: every environment variable the functions read, as one pydantic model.
+
+Read once, lazily, on first use (never at import time), so tests and the local stack set the
+environment before the first call rather than before import. `reset_settings()` drops the cache.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field, field_validator
+
+
+class Settings(BaseModel):
+    """What template.yaml passes to every function (see its Globals) and `make run` sets locally."""
+
+    table_name: str = Field(alias="TABLE_NAME")
+    outbound_queue_url: str = Field(default="", alias="OUTBOUND_QUEUE_URL")
+    token_secret_arn: str = Field(alias="TOKEN_SECRET_ARN")
+    public_base_url: str = Field(alias="PUBLIC_BASE_URL")
+    sender_address: str = Field(default="events@example.org", alias="SENDER_ADDRESS")
+    sender_name: str = Field(default="Conversations on Co-production", alias="SENDER_NAME")
+    ses_configuration_set: str = Field(default="", alias="SES_CONFIGURATION_SET")
+    signup_redirect_url: str = Field(default="", alias="SIGNUP_REDIRECT_URL")
+    privacy_notice_url: str = Field(default="", alias="PRIVACY_NOTICE_URL")
+    signup_limits: bool = Field(default=True, alias="SIGNUP_LIMITS")
+    signups_per_address_per_hour: int = Field(default=10, alias="SIGNUPS_PER_ADDRESS_PER_HOUR", ge=1)
+    signups_per_ip_per_hour: int = Field(default=60, alias="SIGNUPS_PER_IP_PER_HOUR", ge=1)
+    retention_days: int = Field(default=365, alias="RETENTION_DAYS", ge=1)
+    dispatch_time: str = Field(default="07:00", alias="DISPATCH_TIME", pattern=r"^\d{2}:\d{2}$")
+    dispatch_timezone: str = Field(default="Europe/London", alias="DISPATCH_TIMEZONE")
+
+    model_config = {"populate_by_name": True, "extra": "ignore"}
+
+    @field_validator("signup_limits", mode="before")
+    @classmethod
+    def _on_off(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip().lower() not in {"off", "false", "0", "no"}
+        return value
+
+    @field_validator("public_base_url", "signup_redirect_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()

@@ -1,0 +1,58 @@
+"""Domain errors. `functions/api/errors.py` is the one place that turns them into HTTP answers."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "error"
+    status = 400
+    message = "Something is wrong with this request."
+
+    def __init__(self, message: str | None = None, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.fields = fields
+
+
+class ValidationFailed(DomainError):
+    code = "validation_error"
+    status = 422
+    message = "Some details need correcting."
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+    message = "We could not find that."
+
+
+class EventClosed(DomainError):
+    code = "event_closed"
+    status = 409
+    message = "That event is no longer open for sign-up: it has been cancelled or has ended."
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    status = 429
+    message = "There have been too many sign-ups from here recently. Please try again later."
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    status = 413
+    message = "That request is too large."
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+    status = 415
+    message = "Please send JSON or a web form."
+
+
+class Unavailable(DomainError):
+    """A dependency (DynamoDB, SES, Secrets Manager) failed or timed out."""
+
+    code = "unavailable"
+    status = 503
+    message = "We could not do that just now. Please try again in a minute."
