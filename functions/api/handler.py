@@ -1,0 +1,129 @@
+"""ApiFunction: every public route (CONTRACT.md "Public HTTP API"), behind the HTTP API's $default route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from functions.api import routes_events, routes_people, routes_signup
+from functions.api.pages import render
+from functions.api.web import (
+    error_body,
+    error_headers,
+    fields_from_errors,
+    html_response,
+    json_response,
+    log_unexpected,
+    logger,
+    prefers_html,
+    validation_failed,
+)
+from shared.errors import DomainError, NotFound, Unavailable, ValidationFailed
+
+app = APIGatewayHttpResolver(enable_validation=True)
+app.include_router(routes_events.router)
+app.include_router(routes_signup.router)
+app.include_router(routes_people.router)
+
+PAGE_PREFIXES = ("/signup", "/manage", "/unsubscribe", "/join")
+
+
+def _is_page(path: str) -> bool:
+    return path == "/" or any(path == p or path.startswith(p + "/") for p in PAGE_PREFIXES)
+
+
+def error_response(error: DomainError) -> Response[str]:
+    event = app.current_event
+    path = event.path
+    headers = error_headers(error)
+    if prefers_html(event.headers, page=_is_page(path)):
+        html = render("error.html", error=error, status=error.status)
+        return html_response(error.status, html, headers)
+    return json_response(error.status, error_body(error), headers)
+
+
+@app.exception_handler(DomainError)
+def _domain_error(error: DomainError) -> Response[str]:
+    if isinstance(error, Unavailable):
+        logger.warning("dependency unavailable", extra={"cause": type(error.__cause__).__name__})
+    return error_response(error)
+
+
+@app.exception_handler(RequestValidationError)
+def _request_validation_error(error: RequestValidationError) -> Response[str]:
+    return error_response(ValidationFailed(fields=fields_from_errors(list(error.errors()))))
+
+
+@app.exception_handler(ValidationError)
+def _model_validation_error(error: ValidationError) -> Response[str]:
+    return error_response(validation_failed(error))
+
+
+def _allowed_methods(path: str) -> list[str]:
+    methods = set()
+    for route in app._static_routes + app._dynamic_routes:  # noqa: SLF001 - Powertools keeps no public list
+        if route.rule.match(path):
+            methods.add(route.method)
+    return sorted(methods)
+
+
+@app.not_found
+def _not_found(_error: NotFoundError) -> Response[str]:
+    allowed = _allowed_methods(app.current_event.path)
+    if allowed:
+        error = DomainError(f"That address does not accept {app.current_event.http_method} requests.")
+        error.code, error.status = "method_not_allowed", 405
+        response = error_response(error)
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+    return error_response(NotFound("There is nothing at that address."))
+
+
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response[str]:
+    # No stack trace ever reaches a caller, and no other 5xx: the website retries on 503.
+    log_unexpected(error)
+    return error_response(Unavailable())
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi() -> Response[str]:
+    return json_response(200, openapi_document())
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document generated from the routes, with the bodies the routes read themselves."""
+    import json
+
+    from shared.models import SignupRequest
+
+    document: dict[str, Any] = json.loads(
+        app.get_openapi_json_schema(
+            title="Conversations on Co-production",
+            version="1.0.0",
+            summary="Sign up for Conversations on Co-production, a free monthly online event series.",
+        )
+    )
+    schema = SignupRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    for name, definition in schema.pop("$defs", {}).items():
+        components.setdefault(name, definition)
+    components["SignupRequest"] = schema
+    ref = {"schema": {"$ref": "#/components/schemas/SignupRequest"}}
+    signups = document.get("paths", {}).get("/signups", {}).get("post")
+    if signups is not None:
+        signups["requestBody"] = {
+            "required": True,
+            "content": {"application/json": ref, "application/x-www-form-urlencoded": ref},
+        }
+    return document
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,139 @@
+"""A person's own links: asking for the manage link, managing places, unsubscribing.
+
+GET never changes anything (mail scanners follow links): it shows a page with a button, and
+POST acts. Every token failure is the same 404, which says nothing about whether anyone exists.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from functions.api.pages import render
+from functions.api.schemas import CancelAnswer, ManageAnswer, ManagedRegistration, UnsubscribeAnswer
+from functions.api.web import html_response, json_response, logger, prefers_html, read_body, validation_failed
+from shared import clock, registrations, services, tokens
+from shared.errors import NotFound, ValidationFailed
+from shared.models import check_address
+from shared.timefmt import when_in_words
+from shared.tokens import Purpose
+
+router = APIGatewayHttpRouter()
+
+BAD_LINK = "That link is not valid. It may be incomplete, or out of date. You can ask for a new one."
+
+
+def _person_from(token: str | None, purpose: Purpose) -> str:
+    ids = tokens.verify(purpose, token or "", clock.now()) if token else None
+    if not ids or len(ids) != 1:
+        raise NotFound(BAD_LINK)
+    return ids[0]
+
+
+class ManageLinkRequest(BaseModel):
+    model_config = {"extra": "ignore", "str_strip_whitespace": True}
+
+    email: str = Field(max_length=254)
+
+    @field_validator("email")
+    @classmethod
+    def _valid(cls, value: str) -> str:
+        return check_address(value)
+
+
+@router.post("/manage/link", summary="Email me my manage link (always 202, whatever the address)")
+def request_manage_link() -> Response[str]:
+    data, _is_form = read_body(router.current_event)
+    try:
+        request = ManageLinkRequest.model_validate(data)
+    except ValidationError as error:
+        raise validation_failed(error) from None
+    person_id = tokens.person_id_for(request.email)
+    sent = registrations.send_manage_link(services.repository(), services.mailer(), person_id, clock.now())
+    logger.info("manage link requested", extra={"sent": sent})
+    if prefers_html(router.current_event.headers, page=False):
+        return html_response(202, render("manage_link_sent.html"))
+    return json_response(202, {"accepted": True})
+
+
+def _manage_view(person_id: str) -> tuple[str, list[Any]]:
+    repository = services.repository()
+    person = repository.get_person(person_id)
+    rows = registrations.upcoming_registrations(repository, person_id, clock.now())
+    return (person.name if person else ""), rows
+
+
+def _manage_response(token: str, person_id: str, *, status: int = 200, cancelled: list[str] | None = None) -> Response[str]:
+    name, rows = _manage_view(person_id)
+    if prefers_html(router.current_event.headers, page=True):
+        html = render(
+            "manage.html",
+            name=name,
+            rows=[(r, e, when_in_words(e)) for r, e in rows],
+            token=token,
+            cancelled=cancelled,
+        )
+        return html_response(status, html)
+    if cancelled is not None:
+        return json_response(status, CancelAnswer(cancelled=cancelled).model_dump(mode="json"))
+    answer = ManageAnswer(
+        name=name,
+        registrations=[
+            ManagedRegistration(event_id=e.id, title=e.title, starts_at=e.local_start.isoformat(), status=r.status.value)
+            for r, e in rows
+        ],
+    )
+    return json_response(status, answer.model_dump(mode="json"))
+
+
+@router.get("/manage", summary="My registrations, with cancel buttons")
+def manage(token: Annotated[str | None, Query(description="The token from your manage link")] = None) -> Response[str]:
+    person_id = _person_from(token, Purpose.manage)
+    return _manage_response(token or "", person_id)
+
+
+@router.post("/manage/cancel", summary="Cancel one place (event_id) or all of them (all=true)")
+def manage_cancel() -> Response[str]:
+    data, _is_form = read_body(router.current_event)
+    token = data.get("token") or router.current_event.get_query_string_value("token")
+    person_id = _person_from(token if isinstance(token, str) else None, Purpose.manage)
+    event_id = data.get("event_id")
+    everything = str(data.get("all", "")).lower() in {"true", "on", "yes", "1"}
+    if not everything and not (isinstance(event_id, str) and event_id):
+        raise ValidationFailed("Say which place to cancel.", fields={"event_id": "is required unless all is true"})
+    repository, mailer, now = services.repository(), services.mailer(), clock.now()
+    if everything:
+        targets = [r.event_id for r, _e in registrations.upcoming_registrations(repository, person_id, now)]
+    else:
+        targets = [str(event_id)]
+    cancelled = [t for t in targets if registrations.cancel_registration(repository, mailer, t, person_id, now)]
+    # Repeating a cancel is harmless: what is already cancelled is reported as cancelled.
+    if not everything and not cancelled:
+        existing = repository.get_registration(str(event_id), person_id)
+        if existing is None:
+            raise NotFound("You have no place at that event.")
+        cancelled = [str(event_id)]
+    logger.info("places cancelled", extra={"count": len(cancelled)})
+    return _manage_response(str(token), person_id, cancelled=cancelled)
+
+
+@router.get("/unsubscribe", summary="A page with a button to unsubscribe (changes nothing)")
+def unsubscribe_page(token: Annotated[str | None, Query()] = None) -> Response[str]:
+    _person_from(token, Purpose.unsubscribe)
+    if prefers_html(router.current_event.headers, page=True):
+        return html_response(200, render("unsubscribe.html", token=token, done=False, cancelled=[]))
+    return json_response(200, UnsubscribeAnswer(unsubscribed=False, cancelled=[]).model_dump(mode="json"))
+
+
+@router.post("/unsubscribe", summary="RFC 8058 one-click unsubscribe: cancels every upcoming place")
+def unsubscribe(token: Annotated[str | None, Query()] = None) -> Response[str]:
+    person_id = _person_from(token, Purpose.unsubscribe)
+    cancelled = registrations.unsubscribe(services.repository(), services.mailer(), person_id, clock.now())
+    logger.info("unsubscribed", extra={"cancelled": len(cancelled)})
+    if prefers_html(router.current_event.headers, page=True):
+        return html_response(200, render("unsubscribe.html", token=token, done=True, cancelled=cancelled))
+    return json_response(200, UnsubscribeAnswer(unsubscribed=True, cancelled=cancelled).model_dump(mode="json"))

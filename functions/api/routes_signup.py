@@ -1,0 +1,157 @@
+"""Signing up: the `/signup` page and `POST /signups` (JSON, or a plain HTML form)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import ValidationError
+
+from functions.api.pages import render
+from functions.api.routes_events import upcoming_events
+from functions.api.schemas import EventList, PublicEvent, SignupAnswer, SignupRegistration, SignupResult
+from functions.api.web import html_response, json_response, logger, prefers_html, read_body, validation_failed
+from shared import clock, services, tokens
+from shared.config import get_settings
+from shared.errors import DomainError, ValidationFailed
+from shared.models import ROLE_LABELS, Event, EventStatus, SignupRequest
+from shared.signup import Limits, SignupOutcome, sign_up
+from shared.timefmt import when_in_words
+
+router = APIGatewayHttpRouter()
+
+SIGNUP_PAGE_MARKER = "signup_page"
+
+
+def _open_events() -> list[Event]:
+    now = clock.now()
+    return [e for e in upcoming_events() if e.status is EventStatus.scheduled and e.is_open(now)]
+
+
+def _signup_page(status: int, *, values: dict[str, Any], errors: dict[str, str], message: str | None = None) -> Response[str]:
+    events = _open_events()
+    chosen = values.get("event_ids") or []
+    if isinstance(chosen, str):
+        chosen = [chosen]
+    settings = get_settings()
+    html = render(
+        "signup.html",
+        events=[(e, when_in_words(e)) for e in events],
+        roles=list(ROLE_LABELS.items()),
+        values=values,
+        chosen=set(chosen),
+        errors=errors,
+        message=message,
+        privacy_url=settings.privacy_notice_url,
+        marker=SIGNUP_PAGE_MARKER,
+    )
+    return html_response(status, html)
+
+
+@router.get("/signup", summary="The sign-up page: an HTML form that works without JavaScript")
+def signup_page(
+    event: Annotated[str | None, Query(description="An event id to tick in advance")] = None,
+) -> Response[str]:
+    if not prefers_html(router.current_event.headers, page=True):
+        links = services.links()
+        return json_response(200, EventList(events=[PublicEvent.of(e, links) for e in _open_events()]).model_dump(mode="json"))
+    return _signup_page(200, values={"event_ids": [event] if event else []}, errors={})
+
+
+def _answer(outcome: SignupOutcome) -> SignupAnswer:
+    if outcome.honeypot:
+        return SignupAnswer(signup=SignupResult(registrations=[], confirmation="sent"))
+    return SignupAnswer(
+        signup=SignupResult(
+            registrations=[SignupRegistration(event_id=i.event.id, status=i.status) for i in outcome.items],
+            confirmation=outcome.confirmation or "sent",
+        )
+    )
+
+
+def _redirect(result: dict[str, str]) -> Response[str]:
+    base = get_settings().signup_redirect_url
+    separator = "&" if urlsplit(base).query else "?"
+    return Response(status_code=303, headers={"Location": f"{base}{separator}{urlencode(result)}"}, body="")
+
+
+def _from_signup_page(form: dict[str, Any]) -> bool:
+    if form.get("form") == SIGNUP_PAGE_MARKER:
+        return True
+    referer = router.current_event.headers.get("referer", "")
+    base = get_settings().public_base_url
+    return bool(referer) and urlsplit(referer).path.endswith("/signup") and referer.startswith(base)
+
+
+@router.post(
+    "/signups",
+    summary="Sign up for one or more events (JSON or an HTML form)",
+    responses={
+        200: {"description": "Nothing new: already registered", "content": {"application/json": {"model": SignupAnswer}}},
+        201: {"description": "Registered or put on a waiting list", "content": {"application/json": {"model": SignupAnswer}}},
+    },
+)
+def create_signup() -> Response[str]:
+    event = router.current_event
+    data, is_form = read_body(event)
+    wants_page = is_form and prefers_html(event.headers, page=False)
+    own_page = wants_page and _from_signup_page(data)
+    try:
+        try:
+            request = SignupRequest.model_validate(data)
+        except ValidationError as error:
+            raise validation_failed(error) from None
+        settings = get_settings()
+        outcome = sign_up(
+            request,
+            source_ip=event.request_context.http.source_ip or "unknown",
+            repository=services.repository(),
+            mailer=services.mailer(),
+            keys=tokens.keys(),
+            now=clock.now(),
+            limits=Limits(
+                enabled=settings.signup_limits,
+                per_address_per_hour=settings.signups_per_address_per_hour,
+                per_ip_per_hour=settings.signups_per_ip_per_hour,
+            ),
+            retention=timedelta(days=settings.retention_days),
+        )
+    except DomainError as error:
+        logger.info("sign-up refused", extra={"code": error.code, "fields": sorted((error.fields or {}).keys())})
+        if own_page:
+            return _signup_page(error.status, values=data, errors=error.fields or {}, message=error.message)
+        if wants_page and get_settings().signup_redirect_url:
+            return _redirect({"result": "error", "code": error.code})
+        raise
+    status = 201 if outcome.anything_new else 200
+    logger.info(
+        "sign-up",
+        extra={
+            "events": len(outcome.items),
+            "new": sum(1 for i in outcome.items if i.changed),
+            "confirmation": outcome.confirmation,
+            "honeypot": outcome.honeypot,
+        },
+    )
+    answer = _answer(outcome)
+    if own_page or (wants_page and not get_settings().signup_redirect_url):
+        return html_response(
+            status,
+            render(
+                "thanks.html",
+                items=[(i, when_in_words(i.event)) for i in outcome.items],
+                confirmation=answer.signup.confirmation,
+                honeypot=outcome.honeypot,
+                links=services.links() if not outcome.honeypot else None,
+            ),
+        )
+    if wants_page:
+        return _redirect({"result": "ok"})
+    return json_response(status, answer.model_dump(mode="json"))
+
+
+__all__ = ["ValidationFailed", "router"]

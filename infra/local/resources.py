@@ -1,0 +1,156 @@
+"""Create the data-plane resources of template.yaml in moto, from template.yaml's own definitions.
+
+Tests (under `mock_aws`) and the local stack (moto in server mode) both call `create_stack`, so
+the table, queues and secret they use cannot drift from what `sam deploy` creates. What moto
+cannot run (schedules, alarms, dashboards, the API itself) is checked offline in tests/template.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+
+TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that understands CloudFormation's short tags (!Ref, !GetAtt, !Sub, ...)."""
+
+
+def _cfn_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if tag_suffix == "Ref":
+        return {"Ref": value}
+    if tag_suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{tag_suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _cfn_tag)
+
+
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+@dataclass
+class Stack:
+    """The physical names moto gave the template's resources, and the functions' environment."""
+
+    physical: dict[str, str] = field(default_factory=dict)
+    arns: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+def _resolve(value: Any, stack: Stack, parameters: dict[str, str]) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, arg),) = value.items()
+        if key == "Ref":
+            if arg in stack.physical:
+                return stack.physical[arg]
+            if arg in parameters:
+                return parameters[arg]
+            if arg == "AWS::Region":
+                return parameters.get("AWS::Region", "eu-west-2")
+            raise KeyError(f"template refers to {arg}, which the local stack does not create")
+        if key == "Fn::GetAtt":
+            logical, attribute = arg
+            if attribute == "Arn":
+                return stack.arns[logical]
+            raise KeyError(f"unsupported attribute {logical}.{attribute}")
+    if isinstance(value, dict):
+        return {k: _resolve(v, stack, parameters) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, stack, parameters) for v in value]
+    return value
+
+
+def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
+    return {
+        name: str(spec["Default"]) if not isinstance(spec.get("Default"), list) else ",".join(spec["Default"])
+        for name, spec in template.get("Parameters", {}).items()
+        if "Default" in spec
+    }
+
+
+def create_stack(
+    parameters: dict[str, str],
+    *,
+    stack_name: str = "local",
+    region: str = "eu-west-2",
+    template: dict[str, Any] | None = None,
+) -> Stack:
+    """Create every table, queue and secret the template declares; verify the sender in SES.
+
+    `parameters` override the template's parameter defaults (PublicBaseUrl and SenderAddress
+    have none). Returns the functions' environment as `sam deploy` would set it from Globals.
+    """
+    template = template or load_template()
+    params = {**parameter_defaults(template), **parameters, "AWS::Region": region}
+    resources: dict[str, Any] = template["Resources"]
+    stack = Stack()
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    sqs = boto3.client("sqs", region_name=region)
+    secretsmanager = boto3.client("secretsmanager", region_name=region)
+
+    for logical, resource in resources.items():
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            props = resource["Properties"]
+            name = f"{stack_name}-{logical}"
+            args: dict[str, Any] = {
+                "TableName": name,
+                "AttributeDefinitions": props["AttributeDefinitions"],
+                "KeySchema": props["KeySchema"],
+                "BillingMode": props["BillingMode"],
+            }
+            if props.get("GlobalSecondaryIndexes"):
+                args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+            description = dynamodb.create_table(**args)["TableDescription"]
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl:
+                dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+            stack.physical[logical] = name
+            stack.arns[logical] = description["TableArn"]
+
+    # Queues without a redrive policy first, so dead-letter ARNs exist when others refer to them.
+    queues = [(k, r) for k, r in resources.items() if r["Type"] == "AWS::SQS::Queue"]
+    queues.sort(key=lambda item: "RedrivePolicy" in item[1].get("Properties", {}))
+    for logical, resource in queues:
+        props = _resolve(resource.get("Properties", {}), stack, params)
+        attributes = {
+            key: (json.dumps(value) if isinstance(value, dict) else str(value))
+            for key, value in props.items()
+            if key in {"VisibilityTimeout", "MessageRetentionPeriod", "RedrivePolicy", "DelaySeconds"}
+        }
+        url = sqs.create_queue(QueueName=f"{stack_name}-{logical}", Attributes=attributes)["QueueUrl"]
+        stack.physical[logical] = url
+        stack.arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+
+    for logical, resource in resources.items():
+        if resource["Type"] == "AWS::SecretsManager::Secret":
+            generate = resource["Properties"].get("GenerateSecretString", {})
+            value = secrets.token_urlsafe(int(generate.get("PasswordLength", 64)))
+            arn = secretsmanager.create_secret(Name=f"{stack_name}-{logical}", SecretString=value)["ARN"]
+            stack.physical[logical] = arn
+            stack.arns[logical] = arn
+
+    sender = params.get("SenderAddress")
+    if sender:
+        boto3.client("ses", region_name=region).verify_email_identity(EmailAddress=sender)
+
+    variables = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    stack.environment = {name: str(_resolve(value, stack, params)) for name, value in variables.items()}
+    return stack

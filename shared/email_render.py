@@ -1,0 +1,376 @@
+"""Emails as real MIME messages: data in, bytes out. Sending is the mailer's job, not this module's.
+
+Each message is `multipart/alternative` (a plain-text twin first, then HTML), wrapped in
+`multipart/mixed` when it carries calendar files. Templates live in `templates/email/`:
+`<kind>.html` is autoescaped, `<kind>.txt` is not (it is never read as HTML).
+
+Zoom details (meeting ID, passcode, dial-in, and the personal join link) appear only for an item
+marked `include_join_details` (a sign-up or promotion after that event's morning send); the raw
+Zoom URL never appears at all, only the personal `/join/` link that redirects to it.
+
+jinja2 and icalendar are imported on first render, not at import: the API imports this module
+on paths that never send a message.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from shared.calendar_links import google_calendar_url, outlook_calendar_url
+from shared.timefmt import when_in_words
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from shared.models import Event
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "email"
+SERIES = "Conversations on Co-production"
+TEXT_WIDTH = 72
+
+ItemStatus = Literal["registered", "waitlisted", "already_registered"]
+_STATUSES = ("registered", "waitlisted", "already_registered")
+
+
+@dataclass(frozen=True)
+class EventItem:
+    """One event in an email, as it stands for this person.
+
+    `event_url` is the public page for the event; `join_url` the person's own `/join/<token>`
+    link (it goes in the .ics, and in the text when `include_join_details`). Both absolute.
+    """
+
+    event: Event
+    event_url: str
+    join_url: str
+    status: ItemStatus = "registered"
+    include_join_details: bool = False
+
+    def __post_init__(self) -> None:
+        if self.status not in _STATUSES:
+            raise ValueError(f"status must be one of {', '.join(_STATUSES)}, not {self.status!r}")
+        _require_absolute(self.event_url)
+        _require_absolute(self.join_url)
+
+    @property
+    def has_place(self) -> bool:
+        return self.status != "waitlisted"
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    kind: str
+    to: str
+    subject: str
+    raw: bytes
+    message_id: str
+
+
+def render_confirmation(
+    *,
+    to_name: str,
+    to_address: str,
+    items: Sequence[EventItem],
+    manage_url: str,
+    uid_domain: str,
+    sender_name: str,
+    sender_address: str,
+    now: datetime,
+    unsubscribe_url: str | None = None,
+) -> RenderedEmail:
+    """The confirmation of a sign-up: every event asked for, each with its status, time, links and,
+    where the person has a place, a calendar file whose URL is their personal join link."""
+    if not items:
+        raise ValueError("a confirmation needs at least one event")
+    _require_absolute(manage_url)
+    views = _item_views(items, uid_domain=uid_domain)
+    subject = _confirmation_subject(items)
+    context = {
+        "subject": subject,
+        "name": _clean(to_name),
+        "items": views,
+        "several": len(views) > 1,
+        "any_new_place": any(item.status == "registered" for item in items),
+        "any_place": any(item.has_place for item in items),
+        "any_waitlisted": any(item.status == "waitlisted" for item in items),
+        "morning_send": [view for view in views if view["has_place"] and not view["join"]],
+        "manage_url": manage_url,
+        "sender_name": _clean(sender_name),
+    }
+    return _build(
+        kind="confirmation",
+        template="confirmation",
+        context=context,
+        subject=subject,
+        attachments=[(view["ics_filename"], view["ics"]) for view in views if view["ics"]],
+        to_name=to_name,
+        to_address=to_address,
+        sender_name=sender_name,
+        sender_address=sender_address,
+        now=now,
+        unsubscribe_url=unsubscribe_url,
+    )
+
+
+def render_place_offered(
+    *,
+    to_name: str,
+    to_address: str,
+    item: EventItem,
+    manage_url: str,
+    uid_domain: str,
+    sender_name: str,
+    sender_address: str,
+    now: datetime,
+    unsubscribe_url: str | None = None,
+) -> RenderedEmail:
+    """To someone moved off the waiting list after a cancellation: the place is theirs now."""
+    _require_absolute(manage_url)
+    offered = EventItem(
+        event=item.event,
+        event_url=item.event_url,
+        join_url=item.join_url,
+        status="registered",
+        include_join_details=item.include_join_details,
+    )
+    (view,) = _item_views([offered], uid_domain=uid_domain)
+    subject = _clean(f"You have a place: {item.event.title}")
+    context = {
+        "subject": subject,
+        "name": _clean(to_name),
+        "item": view,
+        "manage_url": manage_url,
+        "sender_name": _clean(sender_name),
+    }
+    return _build(
+        kind="place_offered",
+        template="place_offered",
+        context=context,
+        subject=subject,
+        attachments=[(view["ics_filename"], view["ics"])],
+        to_name=to_name,
+        to_address=to_address,
+        sender_name=sender_name,
+        sender_address=sender_address,
+        now=now,
+        unsubscribe_url=unsubscribe_url,
+    )
+
+
+def render_manage_link(
+    *,
+    to_name: str,
+    to_address: str,
+    manage_url: str,
+    sender_name: str,
+    sender_address: str,
+    now: datetime,
+    unsubscribe_url: str | None = None,
+) -> RenderedEmail:
+    """The person's own link to see and cancel their places, sent when they ask for it."""
+    _require_absolute(manage_url)
+    subject = "Your link to see or cancel your places"
+    context = {
+        "subject": subject,
+        "name": _clean(to_name),
+        "manage_url": manage_url,
+        "sender_name": _clean(sender_name),
+    }
+    return _build(
+        kind="manage_link",
+        template="manage_link",
+        context=context,
+        subject=subject,
+        attachments=[],
+        to_name=to_name,
+        to_address=to_address,
+        sender_name=sender_name,
+        sender_address=sender_address,
+        now=now,
+        unsubscribe_url=unsubscribe_url,
+    )
+
+
+# --- building blocks -------------------------------------------------------------------------
+
+
+def _item_views(items: Sequence[EventItem], *, uid_domain: str) -> list[dict[str, Any]]:
+    from shared.ics import event_calendar  # icalendar only when a message is actually rendered
+
+    views = []
+    used_names: set[str] = set()
+    for item in items:
+        event = item.event
+        view: dict[str, Any] = {
+            "title": _clean(event.title),
+            "when": when_in_words(event),
+            "starts_iso": event.local_start.isoformat(),
+            "description": event.description.strip(),
+            "status": item.status,
+            "has_place": item.has_place,
+            "event_url": item.event_url,
+            "join": None,
+            "ics": None,
+            "ics_filename": None,
+            "google_url": None,
+            "outlook_url": None,
+        }
+        if item.has_place:
+            view["google_url"] = google_calendar_url(event, item.event_url, join_url=item.join_url)
+            view["outlook_url"] = outlook_calendar_url(event, item.event_url, join_url=item.join_url)
+            view["ics"] = event_calendar(
+                event, uid_domain=uid_domain, url=item.join_url, details_url=item.event_url
+            )
+            view["ics_filename"] = _unique_filename(f"conversation-{event.local_start:%Y-%m-%d}", used_names)
+            if item.include_join_details:
+                view["join"] = {
+                    "url": item.join_url,
+                    "meeting_id": event.zoom_meeting_id.strip(),
+                    "passcode": event.zoom_passcode.strip(),
+                    "dial_in": [line.strip() for line in event.zoom_dial_in.splitlines() if line.strip()],
+                }
+        views.append(view)
+    return views
+
+
+def _confirmation_subject(items: Sequence[EventItem]) -> str:
+    count = len(items)
+    waitlisted = sum(1 for item in items if item.status == "waitlisted")
+    if count == 1:
+        title = items[0].event.title
+        subject = f"You're on the waiting list: {title}" if waitlisted else f"You're signed up: {title}"
+    elif waitlisted == count:
+        subject = f"You're on the waiting list for {count} {SERIES}"
+    elif waitlisted:
+        subject = f"Your sign-up for {count} {SERIES}"
+    else:
+        subject = f"You're signed up for {count} {SERIES}"
+    return _clean(subject)
+
+
+def _build(
+    *,
+    kind: str,
+    template: str,
+    context: dict[str, Any],
+    subject: str,
+    attachments: list[tuple[str, bytes]],
+    to_name: str,
+    to_address: str,
+    sender_name: str,
+    sender_address: str,
+    now: datetime,
+    unsubscribe_url: str | None,
+) -> RenderedEmail:
+    if now.tzinfo is None:
+        raise ValueError("now must carry its offset")
+    environment = _environment()
+    text = environment.get_template(f"{template}.txt").render(context)
+    html = environment.get_template(f"{template}.html").render(context)
+
+    sender = Address(display_name=_clean(sender_name), addr_spec=sender_address)
+    message = EmailMessage(policy=SMTP)
+    message["From"] = sender
+    message["To"] = Address(display_name=_clean(to_name), addr_spec=to_address)
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message_id = make_msgid(domain=sender.domain)
+    message["Message-ID"] = message_id
+    if unsubscribe_url:
+        _require_absolute(unsubscribe_url)
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(text, subtype="plain", charset="utf-8")
+    message.add_alternative(html, subtype="html", charset="utf-8")
+    for filename, data in attachments:
+        message.add_attachment(
+            data,
+            maintype="text",
+            subtype="calendar",
+            filename=filename,
+            params={"method": "PUBLISH", "charset": "utf-8"},
+        )
+    return RenderedEmail(
+        kind=kind, to=to_address, subject=subject, raw=message.as_bytes(), message_id=message_id
+    )
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html",), default_for_string=False, default=False
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["wrap"] = _wrap
+    environment.filters["paragraphs"] = _paragraphs
+    return environment
+
+
+def _wrap(text: str, width: int = TEXT_WIDTH, indent: str = "") -> str:
+    """Short lines for plain-text readers, keeping the writer's line breaks and never breaking a URL."""
+    lines = []
+    for line in text.splitlines():
+        if not line.strip():
+            lines.append("")
+            continue
+        lines.extend(
+            textwrap.wrap(
+                line,
+                width=width,
+                initial_indent=indent,
+                subsequent_indent=indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    return "\n".join(lines)
+
+
+def _paragraphs(text: str) -> Any:
+    """Plain text as HTML paragraphs: blank lines part paragraphs, single breaks stay breaks."""
+    from markupsafe import Markup, escape
+
+    blocks = [block.strip() for block in text.replace("\r\n", "\n").split("\n\n") if block.strip()]
+    return Markup("\n").join(
+        Markup('<p style="margin:0 0 12px;">{}</p>').format(
+            Markup("<br>\n").join(escape(line) for line in block.split("\n"))
+        )
+        for block in blocks
+    )
+
+
+def _unique_filename(stem: str, used: set[str]) -> str:
+    name, number = f"{stem}.ics", 1
+    while name in used:
+        number += 1
+        name = f"{stem}-{number}.ics"
+    used.add(name)
+    return name
+
+
+def _clean(text: str) -> str:
+    """One line, no control characters: for headers, names and titles (no header injection)."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def _require_absolute(url: str) -> None:
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"email links must be absolute http(s) URLs, not {url[:40]!r}")

@@ -1,0 +1,45 @@
+"""Absolute URLs: public pages, and personal links carrying signed tokens (ids, never addresses)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import quote, urlsplit
+
+from shared.models import Event
+from shared.tokens import Keys, Purpose, sign
+
+# A manage or unsubscribe link keeps working for as long as we may hold the person's data.
+PERSONAL_LINK_LIFETIME = timedelta(days=400)
+# A join link is refused outside its event's window anyway; the token itself outlives a late change.
+JOIN_LINK_GRACE = timedelta(days=30)
+
+
+class Links:
+    def __init__(self, base_url: str, keys: Keys) -> None:
+        self.base = base_url.rstrip("/")
+        self.keys = keys
+
+    @property
+    def uid_domain(self) -> str:
+        return urlsplit(self.base).hostname or "localhost"
+
+    def event_page(self, event_id: str) -> str:
+        return f"{self.base}/events/{quote(event_id)}"
+
+    def event_calendar(self, event_id: str) -> str:
+        return f"{self.base}/events/{quote(event_id)}/calendar.ics"
+
+    def signup_page(self, event_id: str | None = None) -> str:
+        return f"{self.base}/signup" + (f"?event={quote(event_id)}" if event_id else "")
+
+    def manage(self, person_id: str, now: datetime) -> str:
+        token = sign(Purpose.manage, [person_id], now + PERSONAL_LINK_LIFETIME, self.keys)
+        return f"{self.base}/manage?token={token}"
+
+    def unsubscribe(self, person_id: str, now: datetime) -> str:
+        token = sign(Purpose.unsubscribe, [person_id], now + PERSONAL_LINK_LIFETIME, self.keys)
+        return f"{self.base}/unsubscribe?token={token}"
+
+    def join(self, event: Event, person_id: str) -> str:
+        token = sign(Purpose.join, [event.id, person_id], event.ends_at + JOIN_LINK_GRACE, self.keys)
+        return f"{self.base}/join/{token}"

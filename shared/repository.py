@@ -1,0 +1,511 @@
+"""The DynamoDB repository: the only module that knows the table's keys and attribute names.
+
+One table (see template.yaml and DESIGN.md):
+  event         PK EVENT#<event_id>   SK EVENT             GSI1 EVENTS / <starts_at>#<event_id>
+  registration  PK EVENT#<event_id>   SK REG#<person_id>   GSI2 PERSON#<person_id> / <starts_at>#<event_id>
+  person        PK PERSON#<person_id> SK PROFILE
+  rate limit    PK RATE#<scope>#<key> SK <window start>    (expires through TTL)
+
+It speaks the low-level client with boto3's type (de)serialisers: the resource layer costs
+cold-start time and hides the request count that `make bench` reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from aws_lambda_powertools import Logger
+
+from shared import aws
+from shared.errors import Unavailable
+from shared.models import Event, EventStatus, Person, Registration, RegistrationStatus, Role
+
+logger = Logger(service="repository")
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+EVENTS_INDEX = "EventsByStart"
+PERSON_INDEX = "RegistrationsByPerson"
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def event_key(event_id: str) -> dict[str, Any]:
+    return {"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": "EVENT"}}
+
+
+def registration_key(event_id: str, person_id: str) -> dict[str, Any]:
+    return {"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": f"REG#{person_id}"}}
+
+
+def person_key(person_id: str) -> dict[str, Any]:
+    return {"PK": {"S": f"PERSON#{person_id}"}, "SK": {"S": "PROFILE"}}
+
+
+def count_key(status: RegistrationStatus, role: Role) -> str:
+    return f"{status.value}#{role.value}"
+
+
+# --- items <-> models ---------------------------------------------------------------------------
+
+
+def event_to_item(event: Event) -> dict[str, Any]:
+    values = event.model_dump(mode="python")
+    values.update(
+        PK=f"EVENT#{event.id}",
+        SK="EVENT",
+        GSI1PK="EVENTS",
+        GSI1SK=f"{iso(event.starts_at)}#{event.id}",
+        starts_at=iso(event.starts_at),
+        ends_at=iso(event.ends_at),
+        created_at=iso(event.created_at),
+        updated_at=iso(event.updated_at),
+        status=event.status.value,
+    )
+    return to_item(values)
+
+
+def event_from_item(item: dict[str, Any]) -> Event:
+    values = from_item(item)
+    for key in ("capacity", "registered_count", "waitlisted_count", "sequence"):
+        if values.get(key) is not None:
+            values[key] = int(values[key])
+    values["counts"] = {k: int(v) for k, v in values.get("counts", {}).items()}
+    return Event.model_validate(values)
+
+
+def registration_from_item(item: dict[str, Any]) -> Registration:
+    return Registration.model_validate(from_item(item))
+
+
+def person_from_item(item: dict[str, Any]) -> Person:
+    return Person.model_validate(from_item(item))
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+@dataclass
+class SignupSnapshot:
+    """Everything a sign-up decision needs, read in one BatchGetItem."""
+
+    events: dict[str, Event] = field(default_factory=dict)
+    registrations: dict[str, Registration] = field(default_factory=dict)
+    person: Person | None = None
+
+
+class TransactionConflict(Exception):
+    """A conditional write inside a transaction lost a race; `reasons` are per item, in order."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(", ".join(reasons))
+        self.reasons = reasons
+
+
+def _unavailable(error: Exception) -> Unavailable:
+    """A DynamoDB failure, as the 503 callers see. Only the error code is logged: messages can
+    quote the values written."""
+    code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else type(error).__name__
+    logger.warning("dynamodb request failed", extra={"error_code": code})
+    return Unavailable()
+
+
+class Repository:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table_name = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = aws.client("dynamodb")
+        return self._client
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Every item that exists among `keys` (any order), retrying unprocessed keys."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            pending: dict[str, Any] = {self.table_name: {"Keys": keys[start : start + 100]}}
+            for _attempt in range(5):
+                try:
+                    answer = self.client.batch_get_item(RequestItems=pending)
+                except (ClientError, BotoCoreError) as error:
+                    raise _unavailable(error) from error
+                found.extend(answer["Responses"].get(self.table_name, []))
+                pending = answer.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+            else:
+                raise Unavailable()
+        return found
+
+    def load_signup_snapshot(self, event_ids: list[str], person_id: str) -> SignupSnapshot:
+        keys = [event_key(e) for e in event_ids]
+        keys += [registration_key(e, person_id) for e in event_ids]
+        keys.append(person_key(person_id))
+        snapshot = SignupSnapshot()
+        for item in self.batch_get(keys):
+            sort_key = item["SK"]["S"]
+            if sort_key == "EVENT":
+                event = event_from_item(item)
+                snapshot.events[event.id] = event
+            elif sort_key.startswith("REG#"):
+                registration = registration_from_item(item)
+                snapshot.registrations[registration.event_id] = registration
+            elif sort_key == "PROFILE":
+                snapshot.person = person_from_item(item)
+        return snapshot
+
+    def get_event(self, event_id: str) -> Event | None:
+        try:
+            item = self.client.get_item(TableName=self.table_name, Key=event_key(event_id)).get("Item")
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
+        return event_from_item(item) if item else None
+
+    def get_events(self, event_ids: Iterable[str]) -> dict[str, Event]:
+        events = [event_from_item(i) for i in self.batch_get([event_key(e) for e in dict.fromkeys(event_ids)])]
+        return {event.id: event for event in events}
+
+    def get_person(self, person_id: str) -> Person | None:
+        try:
+            item = self.client.get_item(TableName=self.table_name, Key=person_key(person_id)).get("Item")
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
+        return person_from_item(item) if item else None
+
+    def get_registration(self, event_id: str, person_id: str) -> Registration | None:
+        try:
+            item = self.client.get_item(
+                TableName=self.table_name, Key=registration_key(event_id, person_id)
+            ).get("Item")
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
+        return registration_from_item(item) if item else None
+
+    def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        kwargs["TableName"] = self.table_name
+        while True:
+            try:
+                answer = self.client.query(**kwargs)
+            except (ClientError, BotoCoreError) as error:
+                raise _unavailable(error) from error
+            yield from answer.get("Items", [])
+            if "LastEvaluatedKey" not in answer:
+                return
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def list_events(self, *, ended_before: datetime | None = None, ending_after: datetime | None = None,
+                    descending: bool = False) -> list[Event]:
+        """Events by start time. The index holds every event; filtering on the end happens here."""
+        items = self._query(
+            IndexName=EVENTS_INDEX,
+            KeyConditionExpression="GSI1PK = :events",
+            ExpressionAttributeValues={":events": {"S": "EVENTS"}},
+            ScanIndexForward=not descending,
+        )
+        events = [event_from_item(item) for item in items]
+        if ending_after is not None:
+            events = [e for e in events if e.ends_at > ending_after]
+        if ended_before is not None:
+            events = [e for e in events if e.ends_at <= ended_before]
+        return events
+
+    def list_registrations(self, event_id: str) -> list[Registration]:
+        items = self._query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :reg)",
+            ExpressionAttributeValues={":pk": {"S": f"EVENT#{event_id}"}, ":reg": {"S": "REG#"}},
+        )
+        return [registration_from_item(item) for item in items]
+
+    def registrations_of(self, person_id: str) -> list[Registration]:
+        """A person's registrations, soonest event first (index query, then one batch read)."""
+        keys = [
+            {"PK": item["PK"], "SK": item["SK"]}
+            for item in self._query(
+                IndexName=PERSON_INDEX,
+                KeyConditionExpression="GSI2PK = :person",
+                ExpressionAttributeValues={":person": {"S": f"PERSON#{person_id}"}},
+            )
+        ]
+        if not keys:
+            return []
+        order = {key["PK"]["S"]: n for n, key in enumerate(keys)}
+        registrations = [registration_from_item(item) for item in self.batch_get(keys)]
+        return sorted(registrations, key=lambda r: order.get(f"EVENT#{r.event_id}", 0))
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def put_new_event(self, event: Event) -> bool:
+        """Store a new event; False if its id is taken."""
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=event_to_item(event),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise _unavailable(error) from error
+        except BotoCoreError as error:
+            raise _unavailable(error) from error
+        return True
+
+    def update_event_fields(self, event: Event, fields: set[str], expected_updated_at: datetime | None) -> bool:
+        """Write only the named fields of `event` (never its counters, which sign-ups move
+        concurrently), if nobody else changed the event since it was read (optimistic lock)."""
+        item = from_item(event_to_item(event))
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets, removes = [], []
+        wanted = set(fields) | {"updated_at"}
+        if "starts_at" in wanted:
+            wanted.add("GSI1SK")
+        for n, name in enumerate(sorted(wanted)):
+            names[f"#f{n}"] = name
+            if item.get(name) is None:
+                removes.append(f"#f{n}")
+            else:
+                sets.append(f"#f{n} = :f{n}")
+                values[f":f{n}"] = _serializer.serialize(item[name])
+        condition = "attribute_exists(PK)"
+        if expected_updated_at is not None:
+            condition += " AND updated_at = :expected"
+            values[":expected"] = {"S": iso(expected_updated_at)}
+        expression = ("SET " + ", ".join(sets)) if sets else ""
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        return self.update(
+            Key=event_key(event.id),
+            UpdateExpression=expression.strip(),
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        ) is not None
+
+    def transact(self, operations: list[dict[str, Any]]) -> None:
+        """TransactWriteItems: all or nothing. A lost condition raises TransactionConflict."""
+        try:
+            self.client.transact_write_items(TransactItems=operations)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                reasons = [
+                    reason.get("Code", "None")
+                    for reason in error.response.get("CancellationReasons", [])
+                ]
+                if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in reasons):
+                    raise TransactionConflict(reasons) from error
+            raise _unavailable(error) from error
+        except BotoCoreError as error:
+            raise _unavailable(error) from error
+
+    def update(self, **kwargs: Any) -> dict[str, Any] | None:
+        """UpdateItem; None when its condition fails."""
+        kwargs["TableName"] = self.table_name
+        try:
+            return self.client.update_item(**kwargs)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise _unavailable(error) from error
+        except BotoCoreError as error:
+            raise _unavailable(error) from error
+
+    def forget_confirmation(self, person_id: str) -> None:
+        """Best effort: clear the 'confirmation sent' mark after a confirmation could not go out."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=person_key(person_id),
+                UpdateExpression="REMOVE confirmation_sent_at",
+            )
+        except (ClientError, BotoCoreError):
+            pass
+
+    # --- building blocks of transactions ------------------------------------------------------------
+
+    def op_put_registration(self, registration: Registration, event: Event, expires_at: datetime) -> dict[str, Any]:
+        """A new registration, or a cancelled one brought back; never a second live one."""
+        values = registration.model_dump(mode="json", exclude_none=True)
+        values = {k: v for k, v in values.items() if v != ""}
+        values.update(
+            PK=f"EVENT#{registration.event_id}",
+            SK=f"REG#{registration.person_id}",
+            GSI2PK=f"PERSON#{registration.person_id}",
+            GSI2SK=f"{iso(event.starts_at)}#{event.id}",
+            expires_at=_epoch(expires_at),
+        )
+        for key in ("registered_at", "waitlisted_at", "cancelled_at", "link_sent_at", "opened_at"):
+            moment = getattr(registration, key)
+            if moment is not None:
+                values[key] = iso(moment)
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": to_item(values),
+                "ConditionExpression": "attribute_not_exists(PK) OR #status = :cancelled",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":cancelled": {"S": RegistrationStatus.cancelled.value}},
+            }
+        }
+
+    def op_count_on_event(
+        self,
+        event: Event,
+        changes: dict[tuple[RegistrationStatus, Role], int],
+        *,
+        now: datetime,
+        require_open: bool,
+        require_space: bool,
+    ) -> dict[str, Any]:
+        """Move the event's counters; optionally only while it is open and (for a place) not full."""
+        names: dict[str, str] = {"#counts": "counts"}
+        values: dict[str, Any] = {}
+        adds: list[str] = []
+        registered_delta = sum(n for (status, _), n in changes.items() if status is RegistrationStatus.registered)
+        waitlisted_delta = sum(n for (status, _), n in changes.items() if status is RegistrationStatus.waitlisted)
+        if registered_delta:
+            adds.append("registered_count :registered_delta")
+            values[":registered_delta"] = {"N": str(registered_delta)}
+        if waitlisted_delta:
+            adds.append("waitlisted_count :waitlisted_delta")
+            values[":waitlisted_delta"] = {"N": str(waitlisted_delta)}
+        for n, ((status, role), delta) in enumerate(sorted(changes.items())):
+            names[f"#c{n}"] = count_key(status, role)
+            values[f":c{n}"] = {"N": str(delta)}
+        # Counters live in a map: SET each key from its current value (or 0) plus the change.
+        sets = [f"#counts.#c{n} = if_not_exists(#counts.#c{n}, :zero) + :c{n}" for n in range(len(changes))]
+        values[":zero"] = {"N": "0"}
+        conditions = ["attribute_exists(PK)"]
+        if require_open:
+            conditions.append("#status = :scheduled AND ends_at > :now")
+            names["#status"] = "status"
+            values[":scheduled"] = {"S": EventStatus.scheduled.value}
+            values[":now"] = {"S": iso(now)}
+        if require_space and event.capacity is not None:
+            conditions.append("registered_count < #capacity")
+            names["#capacity"] = "capacity"
+        expression = []
+        if sets:
+            expression.append("SET " + ", ".join(sets))
+        if adds:
+            expression.append("ADD " + ", ".join(adds))
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": event_key(event.id),
+                "UpdateExpression": " ".join(expression),
+                "ConditionExpression": " AND ".join(conditions),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def op_move_registration(
+        self,
+        registration: Registration,
+        to: RegistrationStatus,
+        *,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """Change a registration's status, only if nobody else changed it first."""
+        stamp = {RegistrationStatus.cancelled: "cancelled_at", RegistrationStatus.registered: "registered_at",
+                 RegistrationStatus.waitlisted: "waitlisted_at"}[to]
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": registration_key(registration.event_id, registration.person_id),
+                "UpdateExpression": f"SET #status = :to, {stamp} = :now",
+                "ConditionExpression": "#status = :from",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":to": {"S": to.value},
+                    ":from": {"S": registration.status.value},
+                    ":now": {"S": iso(now)},
+                },
+            }
+        }
+
+    def op_rate_limit(self, scope: str, key: str, window_start: datetime, limit: int,
+                      window: timedelta) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {"PK": {"S": f"RATE#{scope}#{key}"}, "SK": {"S": iso(window_start)}},
+                "UpdateExpression": "ADD #hits :one SET expires_at = :expires",
+                "ConditionExpression": "attribute_not_exists(#hits) OR #hits < :limit",
+                "ExpressionAttributeNames": {"#hits": "hits"},
+                "ExpressionAttributeValues": {
+                    ":one": {"N": "1"},
+                    ":limit": {"N": str(limit)},
+                    ":expires": {"N": str(_epoch(window_start + window * 2))},
+                },
+            }
+        }
+
+    def op_save_person(self, person: Person, *, expires_at: datetime, clear_unsubscribe: bool,
+                       confirmation_due_before: datetime | None) -> dict[str, Any]:
+        """Create or refresh the profile. With `confirmation_due_before`, also claim the right to
+        send a confirmation: only if none went out since that moment (the once-an-hour rule)."""
+        names = {"#name": "name", "#role": "role", "#email": "email"}
+        values: dict[str, Any] = {
+            ":email": {"S": person.email},
+            ":name": {"S": person.name},
+            ":role": {"S": person.role.value},
+            ":expires": {"N": str(_epoch(expires_at))},
+            ":created": {"S": iso(person.created_at)},
+        }
+        sets = [
+            "#email = :email",
+            "#name = :name",
+            "#role = :role",
+            "expires_at = :expires",
+            "created_at = if_not_exists(created_at, :created)",
+        ]
+        removes = []
+        if person.organisation:
+            sets.append("organisation = :organisation")
+            values[":organisation"] = {"S": person.organisation}
+        condition = None
+        if confirmation_due_before is not None:
+            sets.append("confirmation_sent_at = :sent")
+            values[":sent"] = {"S": iso(person.confirmation_sent_at)}
+            values[":due"] = {"S": iso(confirmation_due_before)}
+            condition = "attribute_not_exists(confirmation_sent_at) OR confirmation_sent_at <= :due"
+        if clear_unsubscribe:
+            removes.append("suppression")
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        update: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": person_key(person.person_id),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if condition:
+            update["ConditionExpression"] = condition
+        return {"Update": update}
