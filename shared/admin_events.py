@@ -92,7 +92,9 @@ def slug(text: str) -> str:
 
 
 def _times(fields: EventFields, zone: str, previous: Event | None) -> tuple[datetime, datetime]:
-    starts_at = _localise(fields.starts_at, zone) if fields.starts_at else previous.starts_at if previous else None
+    starts_at = (
+        _localise(fields.starts_at, zone) if fields.starts_at else previous.starts_at if previous else None
+    )
     assert starts_at is not None
     if fields.ends_at is not None:
         ends_at = _localise(fields.ends_at, zone)
@@ -103,7 +105,9 @@ def _times(fields: EventFields, zone: str, previous: Event | None) -> tuple[date
     else:
         ends_at = starts_at + timedelta(minutes=DEFAULT_DURATION)
     if ends_at <= starts_at:
-        raise ValidationFailed("The event must end after it starts.", fields={"ends_at": "must be after starts_at"})
+        raise ValidationFailed(
+            "The event must end after it starts.", fields={"ends_at": "must be after starts_at"}
+        )
     return starts_at, ends_at
 
 
@@ -145,8 +149,20 @@ def update_event(repository: Repository, request: UpdateEvent, now: datetime) ->
             if given & {"starts_at", "ends_at", "duration_minutes", "timezone"}
             else (previous.starts_at, previous.ends_at)
         )
-        changes: dict[str, Any] = {"starts_at": starts_at, "ends_at": ends_at, "timezone": zone, "updated_at": now}
-        for name in ("title", "description", "zoom_join_url", "zoom_meeting_id", "zoom_passcode", "zoom_dial_in"):
+        changes: dict[str, Any] = {
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "timezone": zone,
+            "updated_at": now,
+        }
+        for name in (
+            "title",
+            "description",
+            "zoom_join_url",
+            "zoom_meeting_id",
+            "zoom_passcode",
+            "zoom_dial_in",
+        ):
             if name in given:
                 changes[name] = getattr(request, name) or ""
         if "capacity" in given:

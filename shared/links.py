@@ -33,13 +33,13 @@ class Links:
         return f"{self.base}/signup" + (f"?event={quote(event_id)}" if event_id else "")
 
     def manage(self, person_id: str, now: datetime) -> str:
-        token = sign(Purpose.manage, [person_id], now + PERSONAL_LINK_LIFETIME, self.keys)
+        token = sign(Purpose.MANAGE, [person_id], now + PERSONAL_LINK_LIFETIME, self.keys)
         return f"{self.base}/manage?token={token}"
 
     def unsubscribe(self, person_id: str, now: datetime) -> str:
-        token = sign(Purpose.unsubscribe, [person_id], now + PERSONAL_LINK_LIFETIME, self.keys)
+        token = sign(Purpose.UNSUBSCRIBE, [person_id], now + PERSONAL_LINK_LIFETIME, self.keys)
         return f"{self.base}/unsubscribe?token={token}"
 
     def join(self, event: Event, person_id: str) -> str:
-        token = sign(Purpose.join, [event.id, person_id], event.ends_at + JOIN_LINK_GRACE, self.keys)
+        token = sign(Purpose.JOIN, [event.id, person_id], event.ends_at + JOIN_LINK_GRACE, self.keys)
         return f"{self.base}/join/{token}"

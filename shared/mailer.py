@@ -19,7 +19,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import aws
 from shared.config import Settings
-from shared.email_render import EventItem, RenderedEmail, render_confirmation, render_manage_link, render_place_offered
+from shared.email_render import (
+    EventItem,
+    RenderedEmail,
+    render_confirmation,
+    render_manage_link,
+    render_place_offered,
+)
 from shared.errors import Unavailable
 from shared.links import Links
 from shared.models import Event, Person, RegistrationStatus
@@ -187,14 +193,16 @@ class Mailer:
         if kind == "confirmation":
             wanted = job.get("events", [])
             events = self.repository.get_events(entry["event_id"] for entry in wanted)
-            registrations = {
-                r.event_id: r for r in self.repository.registrations_of(person.person_id)
-            }
+            registrations = {r.event_id: r for r in self.repository.registrations_of(person.person_id)}
             lines = []
             for entry in wanted:
                 event = events.get(entry["event_id"])
                 registration = registrations.get(entry["event_id"])
-                if event is None or registration is None or registration.status is RegistrationStatus.cancelled:
+                if (
+                    event is None
+                    or registration is None
+                    or registration.status is RegistrationStatus.cancelled
+                ):
                     continue
                 status = entry.get("status", "registered")
                 if registration.status is RegistrationStatus.waitlisted:

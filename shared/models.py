@@ -211,7 +211,9 @@ class SignupRequest(BaseModel):
     @classmethod
     def _printable_text(cls, value: str | None) -> str | None:
         # Line breaks are welcome in free text; other control characters are not.
-        if value is not None and has_control_characters(value.replace("\n", "").replace("\r", "").replace("\t", "")):
+        if value is not None and has_control_characters(
+            value.replace("\n", "").replace("\r", "").replace("\t", "")
+        ):
             raise ValueError("must not contain control characters")
         return value
 

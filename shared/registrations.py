@@ -35,7 +35,9 @@ def cancel_registration(
             repository.transact(
                 [
                     repository.op_move_registration(registration, RegistrationStatus.cancelled, now=now),
-                    repository.op_count_on_event(event, changes, now=now, require_open=False, require_space=False),
+                    repository.op_count_on_event(
+                        event, changes, now=now, require_open=False, require_space=False
+                    ),
                 ]
             )
         except TransactionConflict:
@@ -46,7 +48,9 @@ def cancel_registration(
     return False
 
 
-def promote_from_waiting_list(repository: Repository, mailer: Mailer, event_id: str, now: datetime) -> list[str]:
+def promote_from_waiting_list(
+    repository: Repository, mailer: Mailer, event_id: str, now: datetime
+) -> list[str]:
     """Offer free places to the waiting list, first come first served; each promoted person is told.
 
     Returns the promoted person ids. The event's `registered_count < capacity` condition makes
@@ -72,7 +76,9 @@ def promote_from_waiting_list(repository: Repository, mailer: Mailer, event_id: 
             repository.transact(
                 [
                     repository.op_move_registration(first, RegistrationStatus.registered, now=now),
-                    repository.op_count_on_event(event, changes, now=now, require_open=True, require_space=True),
+                    repository.op_count_on_event(
+                        event, changes, now=now, require_open=True, require_space=True
+                    ),
                 ]
             )
         except TransactionConflict:
@@ -109,8 +115,13 @@ def unsubscribe(repository: Repository, mailer: Mailer, person_id: str, now: dat
     repository.update(
         Key=person_key(person_id),
         UpdateExpression="SET suppression = :unsubscribed, unsubscribed_at = :now",
-        ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(suppression) OR suppression = :unsubscribed)",
-        ExpressionAttributeValues={":unsubscribed": {"S": Suppression.unsubscribed.value}, ":now": {"S": iso(now)}},
+        ConditionExpression=(
+            "attribute_exists(PK) AND (attribute_not_exists(suppression) OR suppression = :unsubscribed)"
+        ),
+        ExpressionAttributeValues={
+            ":unsubscribed": {"S": Suppression.unsubscribed.value},
+            ":now": {"S": iso(now)},
+        },
     )
     return cancelled
 

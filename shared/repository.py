@@ -12,15 +12,15 @@ cold-start time and hides the request count that `make bench` reports.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
-
-from aws_lambda_powertools import Logger
 
 from shared import aws
 from shared.errors import Unavailable
@@ -99,7 +99,9 @@ def registration_from_item(item: dict[str, Any]) -> Registration:
 
 
 def person_from_item(item: dict[str, Any]) -> Person:
-    return Person.model_validate(from_item(item))
+    values = from_item(item)
+    values["person_id"] = values["PK"].removeprefix("PERSON#")
+    return Person.model_validate(values)
 
 
 def _epoch(moment: datetime) -> int:
@@ -126,7 +128,11 @@ class TransactionConflict(Exception):
 def _unavailable(error: Exception) -> Unavailable:
     """A DynamoDB failure, as the 503 callers see. Only the error code is logged: messages can
     quote the values written."""
-    code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else type(error).__name__
+    code = (
+        error.response.get("Error", {}).get("Code")
+        if isinstance(error, ClientError)
+        else type(error).__name__
+    )
     logger.warning("dynamodb request failed", extra={"error_code": code})
     return Unavailable()
 
@@ -187,7 +193,9 @@ class Repository:
         return event_from_item(item) if item else None
 
     def get_events(self, event_ids: Iterable[str]) -> dict[str, Event]:
-        events = [event_from_item(i) for i in self.batch_get([event_key(e) for e in dict.fromkeys(event_ids)])]
+        events = [
+            event_from_item(i) for i in self.batch_get([event_key(e) for e in dict.fromkeys(event_ids)])
+        ]
         return {event.id: event for event in events}
 
     def get_person(self, person_id: str) -> Person | None:
@@ -218,8 +226,13 @@ class Repository:
                 return
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
-    def list_events(self, *, ended_before: datetime | None = None, ending_after: datetime | None = None,
-                    descending: bool = False) -> list[Event]:
+    def list_events(
+        self,
+        *,
+        ended_before: datetime | None = None,
+        ending_after: datetime | None = None,
+        descending: bool = False,
+    ) -> list[Event]:
         """Events by start time. The index holds every event; filtering on the end happens here."""
         items = self._query(
             IndexName=EVENTS_INDEX,
@@ -275,7 +288,9 @@ class Repository:
             raise _unavailable(error) from error
         return True
 
-    def update_event_fields(self, event: Event, fields: set[str], expected_updated_at: datetime | None) -> bool:
+    def update_event_fields(
+        self, event: Event, fields: set[str], expected_updated_at: datetime | None
+    ) -> bool:
         """Write only the named fields of `event` (never its counters, which sign-ups move
         concurrently), if nobody else changed the event since it was read (optimistic lock)."""
         item = from_item(event_to_item(event))
@@ -299,13 +314,16 @@ class Repository:
         expression = ("SET " + ", ".join(sets)) if sets else ""
         if removes:
             expression += " REMOVE " + ", ".join(removes)
-        return self.update(
-            Key=event_key(event.id),
-            UpdateExpression=expression.strip(),
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        ) is not None
+        return (
+            self.update(
+                Key=event_key(event.id),
+                UpdateExpression=expression.strip(),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+            is not None
+        )
 
     def transact(self, operations: list[dict[str, Any]]) -> None:
         """TransactWriteItems: all or nothing. A lost condition raises TransactionConflict."""
@@ -314,8 +332,7 @@ class Repository:
         except ClientError as error:
             if error.response["Error"]["Code"] == "TransactionCanceledException":
                 reasons = [
-                    reason.get("Code", "None")
-                    for reason in error.response.get("CancellationReasons", [])
+                    reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])
                 ]
                 if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in reasons):
                     raise TransactionConflict(reasons) from error
@@ -337,18 +354,18 @@ class Repository:
 
     def forget_confirmation(self, person_id: str) -> None:
         """Best effort: clear the 'confirmation sent' mark after a confirmation could not go out."""
-        try:
+        with contextlib.suppress(ClientError, BotoCoreError):
             self.client.update_item(
                 TableName=self.table_name,
                 Key=person_key(person_id),
                 UpdateExpression="REMOVE confirmation_sent_at",
             )
-        except (ClientError, BotoCoreError):
-            pass
 
     # --- building blocks of transactions ------------------------------------------------------------
 
-    def op_put_registration(self, registration: Registration, event: Event, expires_at: datetime) -> dict[str, Any]:
+    def op_put_registration(
+        self, registration: Registration, event: Event, expires_at: datetime
+    ) -> dict[str, Any]:
         """A new registration, or a cancelled one brought back; never a second live one."""
         values = registration.model_dump(mode="json", exclude_none=True)
         values = {k: v for k, v in values.items() if v != ""}
@@ -386,8 +403,12 @@ class Repository:
         names: dict[str, str] = {"#counts": "counts"}
         values: dict[str, Any] = {}
         adds: list[str] = []
-        registered_delta = sum(n for (status, _), n in changes.items() if status is RegistrationStatus.registered)
-        waitlisted_delta = sum(n for (status, _), n in changes.items() if status is RegistrationStatus.waitlisted)
+        registered_delta = sum(
+            n for (status, _), n in changes.items() if status is RegistrationStatus.registered
+        )
+        waitlisted_delta = sum(
+            n for (status, _), n in changes.items() if status is RegistrationStatus.waitlisted
+        )
         if registered_delta:
             adds.append("registered_count :registered_delta")
             values[":registered_delta"] = {"N": str(registered_delta)}
@@ -433,8 +454,11 @@ class Repository:
         now: datetime,
     ) -> dict[str, Any]:
         """Change a registration's status, only if nobody else changed it first."""
-        stamp = {RegistrationStatus.cancelled: "cancelled_at", RegistrationStatus.registered: "registered_at",
-                 RegistrationStatus.waitlisted: "waitlisted_at"}[to]
+        stamp = {
+            RegistrationStatus.cancelled: "cancelled_at",
+            RegistrationStatus.registered: "registered_at",
+            RegistrationStatus.waitlisted: "waitlisted_at",
+        }[to]
         return {
             "Update": {
                 "TableName": self.table_name,
@@ -450,8 +474,9 @@ class Repository:
             }
         }
 
-    def op_rate_limit(self, scope: str, key: str, window_start: datetime, limit: int,
-                      window: timedelta) -> dict[str, Any]:
+    def op_rate_limit(
+        self, scope: str, key: str, window_start: datetime, limit: int, window: timedelta
+    ) -> dict[str, Any]:
         return {
             "Update": {
                 "TableName": self.table_name,
@@ -467,10 +492,18 @@ class Repository:
             }
         }
 
-    def op_save_person(self, person: Person, *, expires_at: datetime, clear_unsubscribe: bool,
-                       confirmation_due_before: datetime | None) -> dict[str, Any]:
-        """Create or refresh the profile. With `confirmation_due_before`, also claim the right to
-        send a confirmation: only if none went out since that moment (the once-an-hour rule)."""
+    def op_save_person(
+        self,
+        person: Person,
+        *,
+        expires_at: datetime,
+        clear_unsubscribe: bool,
+        mark_confirmation: bool,
+        only_if_no_confirmation_since: datetime | None,
+    ) -> dict[str, Any]:
+        """Create or refresh the profile. With `mark_confirmation`, note that a confirmation goes
+        out now; with `only_if_no_confirmation_since` as well, only if none went out since that
+        moment (the once-an-hour rule for repeats), so two racing repeats send one email."""
         names = {"#name": "name", "#role": "role", "#email": "email"}
         values: dict[str, Any] = {
             ":email": {"S": person.email},
@@ -491,10 +524,11 @@ class Repository:
             sets.append("organisation = :organisation")
             values[":organisation"] = {"S": person.organisation}
         condition = None
-        if confirmation_due_before is not None:
+        if mark_confirmation:
             sets.append("confirmation_sent_at = :sent")
             values[":sent"] = {"S": iso(person.confirmation_sent_at)}
-            values[":due"] = {"S": iso(confirmation_due_before)}
+        if mark_confirmation and only_if_no_confirmation_since is not None:
+            values[":due"] = {"S": iso(only_if_no_confirmation_since)}
             condition = "attribute_not_exists(confirmation_sent_at) OR confirmation_sent_at <= :due"
         if clear_unsubscribe:
             removes.append("suppression")

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 import random
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from shared.mailer import ConfirmationLine
 from shared.errors import EventClosed, NotFound, RateLimited, Unavailable
+from shared.mailer import ConfirmationLine
 from shared.models import Event, Person, Registration, RegistrationStatus, SignupRequest, Suppression
 from shared.repository import Repository, SignupSnapshot, TransactionConflict
 from shared.tokens import Keys, person_id_for
@@ -77,7 +77,10 @@ def check_events(request: SignupRequest, snapshot: SignupSnapshot, now: datetime
     """All or nothing: an unknown id (404) wins over a closed event (409)."""
     unknown = [e for e in request.event_ids if e not in snapshot.events]
     if unknown:
-        raise NotFound(f"We could not find the event {unknown[0]!r}.", fields={"event_ids": f"unknown event {unknown[0]}"})
+        raise NotFound(
+            f"We could not find the event {unknown[0]!r}.",
+            fields={"event_ids": f"unknown event {unknown[0]}"},
+        )
     closed = [e for e in request.event_ids if not snapshot.events[e].is_open(now)]
     if closed:
         title = snapshot.events[closed[0]].title
@@ -153,7 +156,9 @@ def sign_up(
             role=request.role,
             organisation=request.organisation or "",
             suppression=previous.suppression if previous else None,
-            confirmation_sent_at=now if plan.send_confirmation else (previous.confirmation_sent_at if previous else None),
+            confirmation_sent_at=now
+            if plan.send_confirmation
+            else (previous.confirmation_sent_at if previous else None),
             created_at=previous.created_at if previous and previous.created_at else now,
         )
         # Signing up again undoes an unsubscribe, never a bounce or a complaint.
@@ -187,17 +192,22 @@ def sign_up(
                 person,
                 expires_at=expires_at,
                 clear_unsubscribe=clear_unsubscribe,
-                confirmation_due_before=(now - RESEND_AFTER) if plan.send_confirmation else None,
+                mark_confirmation=plan.send_confirmation,
+                only_if_no_confirmation_since=None if plan.new_registrations else now - RESEND_AFTER,
             )
         )
         rate_operations = 0
         if limits.enabled:
             window = now.replace(minute=0, second=0, microsecond=0)
             operations.append(
-                repository.op_rate_limit("address", person_id, window, limits.per_address_per_hour, RATE_WINDOW)
+                repository.op_rate_limit(
+                    "address", person_id, window, limits.per_address_per_hour, RATE_WINDOW
+                )
             )
             operations.append(
-                repository.op_rate_limit("ip", _hash_ip(source_ip, keys), window, limits.per_ip_per_hour, RATE_WINDOW)
+                repository.op_rate_limit(
+                    "ip", _hash_ip(source_ip, keys), window, limits.per_ip_per_hour, RATE_WINDOW
+                )
             )
             rate_operations = 2
         try:

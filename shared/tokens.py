@@ -27,9 +27,9 @@ MAC_BYTES = 18
 
 
 class Purpose(StrEnum):
-    manage = "manage"
-    join = "join"
-    unsubscribe = "unsubscribe"
+    MANAGE = "manage"
+    JOIN = "join"
+    UNSUBSCRIBE = "unsubscribe"
 
 
 @dataclass(frozen=True)

@@ -59,9 +59,7 @@ def http_event(
         body = raw_body
     all_headers.update({k.lower(): v for k, v in (headers or {}).items()})
     raw_query = urlencode(query or {}, doseq=True)
-    query_params = (
-        {k: ",".join(v) if isinstance(v, list) else v for k, v in query.items()} if query else None
-    )
+    query_params = {k: ",".join(v) if isinstance(v, list) else v for k, v in query.items()} if query else None
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
@@ -137,8 +135,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Real moto resources from template.yaml, the functions' environment, a frozen clock."""
     from moto import mock_aws
 
+    from infra.local.moto_atomic import make_dynamodb_requests_atomic
     from infra.local.resources import create_stack
     from shared import clock, services
+
+    make_dynamodb_requests_atomic()
 
     for name in list(os.environ):
         if name.startswith("AWS_ENDPOINT_URL"):

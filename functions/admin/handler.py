@@ -62,16 +62,20 @@ def _failure(code: str, message: str, fields: dict[str, str] | None = None) -> d
 
 def run_action(event: Any) -> dict[str, Any]:
     if not isinstance(event, dict):
-        return _failure("validation_error", "The test event must be a JSON object.", {"body": "must be an object"})
+        return _failure(
+            "validation_error", "The test event must be a JSON object.", {"body": "must be an object"}
+        )
     action = event.get("action")
     if action not in ACTIONS:
         known = ", ".join(sorted(ACTIONS))
-        return _failure("validation_error", f"Unknown action. Use one of: {known}.", {"action": f"must be one of {known}"})
+        return _failure(
+            "validation_error", f"Unknown action. Use one of: {known}.", {"action": f"must be one of {known}"}
+        )
     model, run = ACTIONS[action]
     try:
         request = model.model_validate(event)
     except ValidationError as error:
-        fields = {}
+        fields: dict[str, str] = {}
         for problem in error.errors(include_input=False):
             name = ".".join(str(part) for part in problem["loc"]) or "body"
             fields.setdefault(name, problem["msg"].removeprefix("Value error, "))

@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
 from functions.api import routes_events, routes_people, routes_signup
 from functions.api.pages import render
@@ -21,7 +20,6 @@ from functions.api.web import (
     log_unexpected,
     logger,
     prefers_html,
-    validation_failed,
 )
 from shared.errors import DomainError, NotFound, Unavailable, ValidationFailed
 
@@ -59,14 +57,9 @@ def _request_validation_error(error: RequestValidationError) -> Response[str]:
     return error_response(ValidationFailed(fields=fields_from_errors(list(error.errors()))))
 
 
-@app.exception_handler(ValidationError)
-def _model_validation_error(error: ValidationError) -> Response[str]:
-    return error_response(validation_failed(error))
-
-
 def _allowed_methods(path: str) -> list[str]:
     methods = set()
-    for route in app._static_routes + app._dynamic_routes:  # noqa: SLF001 - Powertools keeps no public list
+    for route in app._static_routes + app._dynamic_routes:
         if route.rule.match(path):
             methods.add(route.method)
     return sorted(methods)

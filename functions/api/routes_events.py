@@ -27,7 +27,9 @@ def upcoming_events() -> list[Event]:
 
 @router.get("/events", summary="Events not yet ended (or ?when=past: ended ones, latest first)")
 def list_events(
-    when: Annotated[Literal["upcoming", "past"], Query(description="upcoming (default) or past")] = "upcoming",
+    when: Annotated[
+        Literal["upcoming", "past"], Query(description="upcoming (default) or past")
+    ] = "upcoming",
 ) -> Response[str]:
     now = clock.now()
     repository = services.repository()
@@ -38,7 +40,8 @@ def list_events(
     links = services.links()
     if prefers_html(router.current_event.headers, page=False):
         return html_response(
-            200, render("events.html", events=[(e, when_in_words(e), links) for e in events], past=when == "past")
+            200,
+            render("events.html", events=[(e, when_in_words(e), links) for e in events], past=when == "past"),
         )
     answer = EventList(events=[PublicEvent.of(e, links) for e in events])
     return json_response(200, answer.model_dump(mode="json"))

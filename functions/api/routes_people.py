@@ -67,7 +67,9 @@ def _manage_view(person_id: str) -> tuple[str, list[Any]]:
     return (person.name if person else ""), rows
 
 
-def _manage_response(token: str, person_id: str, *, status: int = 200, cancelled: list[str] | None = None) -> Response[str]:
+def _manage_response(
+    token: str, person_id: str, *, status: int = 200, cancelled: list[str] | None = None
+) -> Response[str]:
     name, rows = _manage_view(person_id)
     if prefers_html(router.current_event.headers, page=True):
         html = render(
@@ -83,7 +85,9 @@ def _manage_response(token: str, person_id: str, *, status: int = 200, cancelled
     answer = ManageAnswer(
         name=name,
         registrations=[
-            ManagedRegistration(event_id=e.id, title=e.title, starts_at=e.local_start.isoformat(), status=r.status.value)
+            ManagedRegistration(
+                event_id=e.id, title=e.title, starts_at=e.local_start.isoformat(), status=r.status.value
+            )
             for r, e in rows
         ],
     )
@@ -91,8 +95,10 @@ def _manage_response(token: str, person_id: str, *, status: int = 200, cancelled
 
 
 @router.get("/manage", summary="My registrations, with cancel buttons")
-def manage(token: Annotated[str | None, Query(description="The token from your manage link")] = None) -> Response[str]:
-    person_id = _person_from(token, Purpose.manage)
+def manage(
+    token: Annotated[str | None, Query(description="The token from your manage link")] = None,
+) -> Response[str]:
+    person_id = _person_from(token, Purpose.MANAGE)
     return _manage_response(token or "", person_id)
 
 
@@ -100,17 +106,21 @@ def manage(token: Annotated[str | None, Query(description="The token from your m
 def manage_cancel() -> Response[str]:
     data, _is_form = read_body(router.current_event)
     token = data.get("token") or router.current_event.get_query_string_value("token")
-    person_id = _person_from(token if isinstance(token, str) else None, Purpose.manage)
+    person_id = _person_from(token if isinstance(token, str) else None, Purpose.MANAGE)
     event_id = data.get("event_id")
     everything = str(data.get("all", "")).lower() in {"true", "on", "yes", "1"}
     if not everything and not (isinstance(event_id, str) and event_id):
-        raise ValidationFailed("Say which place to cancel.", fields={"event_id": "is required unless all is true"})
+        raise ValidationFailed(
+            "Say which place to cancel.", fields={"event_id": "is required unless all is true"}
+        )
     repository, mailer, now = services.repository(), services.mailer(), clock.now()
     if everything:
         targets = [r.event_id for r, _e in registrations.upcoming_registrations(repository, person_id, now)]
     else:
         targets = [str(event_id)]
-    cancelled = [t for t in targets if registrations.cancel_registration(repository, mailer, t, person_id, now)]
+    cancelled = [
+        t for t in targets if registrations.cancel_registration(repository, mailer, t, person_id, now)
+    ]
     # Repeating a cancel is harmless: what is already cancelled is reported as cancelled.
     if not everything and not cancelled:
         existing = repository.get_registration(str(event_id), person_id)
@@ -123,7 +133,7 @@ def manage_cancel() -> Response[str]:
 
 @router.get("/unsubscribe", summary="A page with a button to unsubscribe (changes nothing)")
 def unsubscribe_page(token: Annotated[str | None, Query()] = None) -> Response[str]:
-    _person_from(token, Purpose.unsubscribe)
+    _person_from(token, Purpose.UNSUBSCRIBE)
     if prefers_html(router.current_event.headers, page=True):
         return html_response(200, render("unsubscribe.html", token=token, done=False, cancelled=[]))
     return json_response(200, UnsubscribeAnswer(unsubscribed=False, cancelled=[]).model_dump(mode="json"))
@@ -131,9 +141,11 @@ def unsubscribe_page(token: Annotated[str | None, Query()] = None) -> Response[s
 
 @router.post("/unsubscribe", summary="RFC 8058 one-click unsubscribe: cancels every upcoming place")
 def unsubscribe(token: Annotated[str | None, Query()] = None) -> Response[str]:
-    person_id = _person_from(token, Purpose.unsubscribe)
+    person_id = _person_from(token, Purpose.UNSUBSCRIBE)
     cancelled = registrations.unsubscribe(services.repository(), services.mailer(), person_id, clock.now())
     logger.info("unsubscribed", extra={"cancelled": len(cancelled)})
     if prefers_html(router.current_event.headers, page=True):
         return html_response(200, render("unsubscribe.html", token=token, done=True, cancelled=cancelled))
-    return json_response(200, UnsubscribeAnswer(unsubscribed=True, cancelled=cancelled).model_dump(mode="json"))
+    return json_response(
+        200, UnsubscribeAnswer(unsubscribed=True, cancelled=cancelled).model_dump(mode="json")
+    )

@@ -32,7 +32,9 @@ def _open_events() -> list[Event]:
     return [e for e in upcoming_events() if e.status is EventStatus.scheduled and e.is_open(now)]
 
 
-def _signup_page(status: int, *, values: dict[str, Any], errors: dict[str, str], message: str | None = None) -> Response[str]:
+def _signup_page(
+    status: int, *, values: dict[str, Any], errors: dict[str, str], message: str | None = None
+) -> Response[str]:
     events = _open_events()
     chosen = values.get("event_ids") or []
     if isinstance(chosen, str):
@@ -58,7 +60,9 @@ def signup_page(
 ) -> Response[str]:
     if not prefers_html(router.current_event.headers, page=True):
         links = services.links()
-        return json_response(200, EventList(events=[PublicEvent.of(e, links) for e in _open_events()]).model_dump(mode="json"))
+        return json_response(
+            200, EventList(events=[PublicEvent.of(e, links) for e in _open_events()]).model_dump(mode="json")
+        )
     return _signup_page(200, values={"event_ids": [event] if event else []}, errors={})
 
 
@@ -91,8 +95,14 @@ def _from_signup_page(form: dict[str, Any]) -> bool:
     "/signups",
     summary="Sign up for one or more events (JSON or an HTML form)",
     responses={
-        200: {"description": "Nothing new: already registered", "content": {"application/json": {"model": SignupAnswer}}},
-        201: {"description": "Registered or put on a waiting list", "content": {"application/json": {"model": SignupAnswer}}},
+        200: {
+            "description": "Nothing new: already registered",
+            "content": {"application/json": {"model": SignupAnswer}},
+        },
+        201: {
+            "description": "Registered or put on a waiting list",
+            "content": {"application/json": {"model": SignupAnswer}},
+        },
     },
 )
 def create_signup() -> Response[str]:
@@ -121,7 +131,9 @@ def create_signup() -> Response[str]:
             retention=timedelta(days=settings.retention_days),
         )
     except DomainError as error:
-        logger.info("sign-up refused", extra={"code": error.code, "fields": sorted((error.fields or {}).keys())})
+        logger.info(
+            "sign-up refused", extra={"code": error.code, "fields": sorted((error.fields or {}).keys())}
+        )
         if own_page:
             return _signup_page(error.status, values=data, errors=error.fields or {}, message=error.message)
         if wants_page and get_settings().signup_redirect_url:

@@ -77,20 +77,28 @@ def read_body(event: APIGatewayProxyEventV2) -> tuple[dict[str, Any], bool]:
         try:
             fields = parse_qs(data.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError:
-            raise ValidationFailed("The form could not be read.", fields={"body": "is not valid UTF-8"}) from None
+            raise ValidationFailed(
+                "The form could not be read.", fields={"body": "is not valid UTF-8"}
+            ) from None
         form: dict[str, Any] = {k: (v if k == "event_ids" else v[-1]) for k, v in fields.items()}
         return form, True
     if content_type == JSON or content_type.endswith("+json"):
         try:
             parsed = json.loads(data or b"null")
         except (ValueError, UnicodeDecodeError):
-            raise ValidationFailed("The body is not valid JSON.", fields={"body": "is not valid JSON"}) from None
+            raise ValidationFailed(
+                "The body is not valid JSON.", fields={"body": "is not valid JSON"}
+            ) from None
         if not isinstance(parsed, dict):
-            raise ValidationFailed("The body must be a JSON object.", fields={"body": "must be a JSON object"})
+            raise ValidationFailed(
+                "The body must be a JSON object.", fields={"body": "must be a JSON object"}
+            )
         return parsed, False
     if not data and not content_type:
         return {}, False
-    raise UnsupportedMediaType("Please send JSON (application/json) or a web form (application/x-www-form-urlencoded).")
+    raise UnsupportedMediaType(
+        "Please send JSON (application/json) or a web form (application/x-www-form-urlencoded)."
+    )
 
 
 # Messages a person can act on, GOV.UK style, by field and pydantic error type.
@@ -106,7 +114,10 @@ _FRIENDLY: dict[str, dict[str, str]] = {
         "value_error": "Enter an email address in the correct format, like name@example.com",
         "string_too_long": "Enter an email address in the correct format, like name@example.com",
     },
-    "role": {"missing": "Select the option that best describes you", "enum": "Select one of the listed roles"},
+    "role": {
+        "missing": "Select the option that best describes you",
+        "enum": "Select one of the listed roles",
+    },
     "organisation": {"string_too_long": "Organisation must be 200 characters or fewer"},
     "access_needs": {"string_too_long": "Access needs must be 1,000 characters or fewer"},
     "event_ids": {
@@ -165,7 +176,9 @@ PAGE_HEADERS = {
 
 
 def html_response(status: int, html: str, headers: dict[str, str] | None = None) -> Response[str]:
-    return Response(status_code=status, content_type=HTML, body=html, headers={**PAGE_HEADERS, **(headers or {})})
+    return Response(
+        status_code=status, content_type=HTML, body=html, headers={**PAGE_HEADERS, **(headers or {})}
+    )
 
 
 def error_body(error: DomainError) -> dict[str, Any]:
@@ -183,5 +196,8 @@ def log_unexpected(error: BaseException) -> None:
     """Log an unexpected failure without its message: messages can carry input (addresses, names)."""
     logger.error(
         "unexpected failure",
-        extra={"error_type": type(error).__name__, "stack": "".join(traceback.format_tb(error.__traceback__))},
+        extra={
+            "error_type": type(error).__name__,
+            "stack": "".join(traceback.format_tb(error.__traceback__)),
+        },
     )
