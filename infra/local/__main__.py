@@ -1,0 +1,221 @@
+"""`python -m infra.local` (what `make run` runs): the whole system on this machine, no AWS account.
+
+1. moto in server mode on a loopback port, in this process (so its back ends, the SES outbox
+   among them, can be read directly), and every AWS client pointed at it through
+   `AWS_ENDPOINT_URL`, with fake credentials and no profile;
+2. the table, queues and secret of template.yaml created in moto (`resources.create_stack`),
+   and the functions' environment exported as SAM would set it;
+3. demo events (unless `SEED=0`), the queue pump, and the HTTP adapter on 127.0.0.1:$PORT.
+Ready when `GET /events` answers 200. Ctrl-C (or SIGTERM) stops it.
+
+Environment: PORT (3000; 0 picks a free port), SEED (1), SIGNUP_LIMITS (on; `off` for load
+tests), SENDER_ADDRESS (events@example.org), ALLOWED_ORIGINS (the template's AllowedOrigins,
+for CORS), LOCAL_CONCURRENCY (1 invocation at a time per function), LOCAL_ACCESS_LOG (on).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from typing import Any
+
+REGION = "eu-west-2"
+HOST = "127.0.0.1"
+
+
+def _off(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"0", "off", "false", "no"}
+
+
+def point_aws_at(endpoint: str) -> None:
+    """Every boto3 client in this process talks to moto, never to AWS, whatever the machine has set."""
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL_") or name in {"AWS_PROFILE", "AWS_DEFAULT_PROFILE"}:
+            del os.environ[name]
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+    # No X-Ray daemon here; Powertools' other settings come from template.yaml's Globals.
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+
+
+def export_function_environment(
+    template: dict[str, Any], functions: dict[str, Any], stack: Any, parameters: dict[str, str]
+) -> list[str]:
+    """Export what each function sets beyond Globals; the handlers share one process, so a name
+    two functions set differently cannot be honoured for both (returned as a warning)."""
+    from infra.local.intrinsics import NO_VALUE, UNRESOLVED, Resolver
+
+    resolver = Resolver(parameters, template.get("Conditions", {}), stack.physical, stack.arns)
+    chosen: dict[str, tuple[str, str]] = {}
+    warnings = []
+    for spec in functions.values():
+        for name, raw in spec.environment.items():
+            value = resolver.resolve(raw)
+            if value is UNRESOLVED or value is NO_VALUE or name in stack.environment:
+                continue
+            value = str(value).lower() if isinstance(value, bool) else str(value)
+            if name in chosen and chosen[name][1] != value:
+                warnings.append(
+                    f"{name}: {chosen[name][0]} and {spec.logical_id} differ; {chosen[name][0]}'s wins"
+                )
+                continue
+            chosen.setdefault(name, (spec.logical_id, value))
+    os.environ.update({name: value for name, (_, value) in chosen.items()})
+    return warnings
+
+
+def api_function_id(functions: dict[str, Any]) -> str:
+    """The function behind the HTTP API: the one with an HttpApi event (ApiFunction by contract)."""
+    for logical_id, spec in functions.items():
+        if spec.events_of_type("HttpApi"):
+            return str(logical_id)
+    return "ApiFunction"
+
+
+def _stop_on_sigterm() -> None:
+    def raise_interrupt(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, raise_interrupt)
+
+
+def main() -> int:
+    from moto.server import ThreadedMotoServer
+
+    from infra.local.server import LocalHttpServer
+
+    _stop_on_sigterm()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log
+    requested_port = int(os.environ.get("PORT") or 3000)
+    try:
+        httpd = LocalHttpServer((HOST, requested_port))
+    except OSError as error:
+        print(
+            f"Cannot listen on {HOST}:{requested_port} ({error}). Try another port: PORT=3001 make run",
+            file=sys.stderr,
+        )
+        return 1
+    base_url = f"http://{HOST}:{httpd.port}"
+    moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+    pump = None
+    try:
+        moto.start()
+        moto_host, moto_port = moto.get_host_and_port()
+        point_aws_at(f"http://{moto_host}:{moto_port}")
+        pump, seeded = _start_stack(httpd, base_url)
+        print(
+            f"\nConversations on Co-production: local stack at {base_url}\n"
+            f"  Sign-up page   {base_url}/signup\n"
+            f"  Events (JSON)  {base_url}/events\n"
+            f"  Outbox         {base_url}/_local/outbox\n"
+            f"  Admin actions  curl -X POST {base_url}/_local/invoke/AdminFunction \\\n"
+            f'                   -d \'{{"action": "list_events"}}\'\n'
+            f'  Clock          curl -X PUT {base_url}/_local/clock -d \'{{"now": "2026-12-09T07:00:00Z"}}\'\n'
+            f"AWS (moto) at http://{moto_host}:{moto_port}; {seeded} demo events; "
+            f"sign-up limits {'off' if _off(os.environ.get('SIGNUP_LIMITS')) else 'on'}. Ctrl-C stops.\n",
+            flush=True,
+        )
+        httpd.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        print("\nStopping the local stack...", flush=True)
+    finally:
+        httpd.server_close()
+        if pump is not None:
+            pump.stop()
+        moto.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
+    import boto3
+
+    from infra.local.functions import Invoker, functions_from_template
+    from infra.local.outbox import Outbox
+    from infra.local.pump import QueuePump, mappings_from_template
+    from infra.local.resources import create_stack, load_template, parameter_defaults
+    from infra.local.seed import seed_demo_events
+    from infra.local.server import Gateway, cors_from_template
+    from shared import aws, clock, config, tokens
+
+    try:
+        from infra.local.moto_atomic import make_dynamodb_requests_atomic
+    except ImportError:
+        pass
+    else:
+        make_dynamodb_requests_atomic()  # each DynamoDB request isolated, as DynamoDB's own are
+
+    template = load_template()
+    parameters = {
+        "PublicBaseUrl": base_url,
+        "SenderAddress": os.environ.get("SENDER_ADDRESS") or "events@example.org",
+        "SignupRedirectUrl": f"{base_url}/_local/thanks",
+    }
+    if os.environ.get("ALLOWED_ORIGINS"):
+        parameters["AllowedOrigins"] = os.environ["ALLOWED_ORIGINS"]
+    stack = create_stack(parameters, region=REGION, template=template)
+    limits = os.environ.get("SIGNUP_LIMITS")
+    os.environ.update(stack.environment)
+    os.environ["SIGNUP_LIMITS"] = "off" if _off(limits) else "on"
+    functions = functions_from_template(template)
+    all_parameters = {**parameter_defaults(template), **parameters}
+    for warning in export_function_environment(template, functions, stack, all_parameters):
+        print(f"environment: {warning}", file=sys.stderr)
+    config.reset_settings()
+    aws.reset_clients()
+    tokens.reset_keys()
+
+    account_id = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
+    invoker = Invoker(
+        functions,
+        region=REGION,
+        account_id=account_id,
+        concurrency=int(os.environ.get("LOCAL_CONCURRENCY") or 1),
+    )
+    api_id = api_function_id(functions)
+    api_events = (
+        [e.properties for e in functions[api_id].events_of_type("HttpApi")] if api_id in functions else []
+    )
+    httpd.gateway = Gateway(
+        api=lambda event: invoker.invoke(api_id, event),
+        invoker=invoker,
+        outbox=Outbox(account_id, REGION),
+        account_id=account_id,
+        cors=cors_from_template(template, api_events, all_parameters),
+    )
+
+    seeded = 0
+    if _off(os.environ.get("SEED", "1")):
+        pass
+    elif "AdminFunction" not in functions:
+        print("seed: template.yaml has no AdminFunction yet; no demo events", file=sys.stderr)
+    else:
+        events = seed_demo_events(
+            lambda request: invoker.invoke("AdminFunction", request),
+            clock.now(),
+            log=lambda line: print(line, file=sys.stderr),
+        )
+        seeded = len(events)
+
+    pump = QueuePump(
+        mappings_from_template(functions, stack.physical, stack.arns), invoker.invoke, region=REGION
+    )
+    pump.start()
+    return pump, seeded
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Privacy by design: no address, name or access need in any log line, key, token, URL or queue message."""
+
+from __future__ import annotations
+
+import io
+import logging
+from contextlib import contextmanager
+
+from shared import services
+from tests.conftest import call_api, outbox
+from tests.integration.helpers import ZOOM_SECRETS, create_event, sign_up, text_part
+
+PERSONAL = ["Zadie Quartermaine", "zadie.q@example.org", "ZADIE.Q@EXAMPLE.ORG", "wheelchair-accessible", "Quartermaine"]
+
+
+@contextmanager
+def every_log_line():
+    """Capture everything any logger writes, our own at DEBUG (the most they could ever say) and
+    libraries at the levels the functions set for them (shared/aws.py pins botocore's)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setLevel(logging.DEBUG)
+    loggers = [logging.getLogger()] + [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
+    saved = [(lg, lg.level, lg.propagate) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        if lg.name in ("api", "admin", "sender", "repository") or lg.name.startswith(("functions", "shared")):
+            lg.setLevel(logging.DEBUG)
+    try:
+        yield stream
+    finally:
+        for lg, level, propagate in saved:
+            lg.removeHandler(handler)
+            lg.setLevel(level)
+            lg.propagate = propagate
+
+
+def assert_nothing_personal(text: str) -> None:
+    for secret in PERSONAL + ZOOM_SECRETS:
+        assert secret.lower() not in text.lower(), f"{secret!r} leaked"
+
+
+def test_no_log_line_of_a_signup_a_validation_failure_or_an_exception_names_the_person(aws, monkeypatch, capsys):
+    event_id = create_event(capacity=1)
+    create_event("Taken", "2027-01-13T14:00:00")
+    details = {"name": "Zadie Quartermaine", "email": "ZADIE.Q@EXAMPLE.ORG", "role": "lived_experience"}
+
+    with every_log_line() as logs:
+        sign_up([event_id], **details, access_needs="wheelchair-accessible", access_needs_consent=True)
+        sign_up([event_id], **details)
+        call_api("POST", "/signups", json_body={**details, "email": "zadie.q@example", "event_ids": [event_id]})
+        call_api("POST", "/manage/link", json_body={"email": "zadie.q@example.org"})
+
+        from shared.repository import Repository
+
+        def explode(*_args, **_kwargs):
+            # The message quotes the person, as a careless library's might; the line above must not.
+            raise RuntimeError(" ".join(details.values()))
+
+        monkeypatch.setattr(Repository, "load_signup_snapshot", explode)
+        failed = sign_up([event_id], **details)
+
+    assert failed.status == 503
+    captured = capsys.readouterr()
+    text = logs.getvalue() + captured.out + captured.err
+    assert "sign-up" in text  # the capture did see the function's own lines
+    assert_nothing_personal(text)
+
+
+def test_keys_tokens_urls_and_queue_messages_carry_no_address(aws, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    event_id = create_event()
+    mailer = services.mailer()
+
+    class Throttled:
+        def send_email(self, **_kwargs):
+            raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "x"}}, "SendEmail")
+
+    real = mailer.ses
+    monkeypatch.setattr(mailer, "_ses", Throttled())
+    sign_up([event_id], name="Zadie Quartermaine", email="zadie.q@example.org")
+    monkeypatch.setattr(mailer, "_ses", real)
+    call_api("POST", "/manage/link", json_body={"email": "zadie.q@example.org"})  # an email with a token
+
+    client = services.repository().client
+    keys = [
+        (item["PK"]["S"], item["SK"]["S"], item.get("GSI2PK", {}).get("S", ""))
+        for item in client.scan(TableName=services.repository().table_name)["Items"]
+    ]
+    assert_nothing_personal(repr(keys))
+    queued = mailer.sqs.receive_message(QueueUrl=aws.physical["OutboundQueue"], MaxNumberOfMessages=10)["Messages"]
+    assert queued
+    assert_nothing_personal(repr([m["Body"] for m in queued]))
+    links = [line for line in text_part(outbox()[-1]).split() if line.startswith("https://events.example.org")]
+    assert links
+    assert_nothing_personal(" ".join(links))
