@@ -9,6 +9,7 @@ points every client at moto.
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from typing import Any
 
@@ -20,6 +21,12 @@ CLIENT_CONFIG = Config(
     read_timeout=3,
     retries={"max_attempts": 2, "mode": "standard"},
 )
+
+
+# botocore's DEBUG lines quote whole requests, and ours carry names and addresses: whatever
+# level the functions log at, the SDK never says more than warnings.
+for _sdk_logger in ("botocore", "boto3", "urllib3"):
+    logging.getLogger(_sdk_logger).setLevel(logging.WARNING)
 
 
 @cache

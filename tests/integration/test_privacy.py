@@ -10,7 +10,13 @@ from shared import services
 from tests.conftest import call_api, outbox
 from tests.integration.helpers import ZOOM_SECRETS, create_event, sign_up, text_part
 
-PERSONAL = ["Zadie Quartermaine", "zadie.q@example.org", "ZADIE.Q@EXAMPLE.ORG", "wheelchair-accessible", "Quartermaine"]
+PERSONAL = [
+    "Zadie Quartermaine",
+    "zadie.q@example.org",
+    "ZADIE.Q@EXAMPLE.ORG",
+    "wheelchair-accessible",
+    "Quartermaine",
+]
 
 
 @contextmanager
@@ -20,7 +26,9 @@ def every_log_line():
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setLevel(logging.DEBUG)
-    loggers = [logging.getLogger()] + [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
+    loggers = [logging.getLogger()] + [
+        logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+    ]
     saved = [(lg, lg.level, lg.propagate) for lg in loggers]
     for lg in loggers:
         lg.addHandler(handler)
@@ -40,7 +48,9 @@ def assert_nothing_personal(text: str) -> None:
         assert secret.lower() not in text.lower(), f"{secret!r} leaked"
 
 
-def test_no_log_line_of_a_signup_a_validation_failure_or_an_exception_names_the_person(aws, monkeypatch, capsys):
+def test_no_log_line_of_a_signup_a_validation_failure_or_an_exception_names_the_person(
+    aws, monkeypatch, capsys
+):
     event_id = create_event(capacity=1)
     create_event("Taken", "2027-01-13T14:00:00")
     details = {"name": "Zadie Quartermaine", "email": "ZADIE.Q@EXAMPLE.ORG", "role": "lived_experience"}
@@ -48,7 +58,9 @@ def test_no_log_line_of_a_signup_a_validation_failure_or_an_exception_names_the_
     with every_log_line() as logs:
         sign_up([event_id], **details, access_needs="wheelchair-accessible", access_needs_consent=True)
         sign_up([event_id], **details)
-        call_api("POST", "/signups", json_body={**details, "email": "zadie.q@example", "event_ids": [event_id]})
+        call_api(
+            "POST", "/signups", json_body={**details, "email": "zadie.q@example", "event_ids": [event_id]}
+        )
         call_api("POST", "/manage/link", json_body={"email": "zadie.q@example.org"})
 
         from shared.repository import Repository
@@ -89,9 +101,13 @@ def test_keys_tokens_urls_and_queue_messages_carry_no_address(aws, monkeypatch):
         for item in client.scan(TableName=services.repository().table_name)["Items"]
     ]
     assert_nothing_personal(repr(keys))
-    queued = mailer.sqs.receive_message(QueueUrl=aws.physical["OutboundQueue"], MaxNumberOfMessages=10)["Messages"]
+    queued = mailer.sqs.receive_message(QueueUrl=aws.physical["OutboundQueue"], MaxNumberOfMessages=10)[
+        "Messages"
+    ]
     assert queued
     assert_nothing_personal(repr([m["Body"] for m in queued]))
-    links = [line for line in text_part(outbox()[-1]).split() if line.startswith("https://events.example.org")]
+    links = [
+        line for line in text_part(outbox()[-1]).split() if line.startswith("https://events.example.org")
+    ]
     assert links
     assert_nothing_personal(" ".join(links))
