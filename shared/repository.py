@@ -185,11 +185,15 @@ class Repository:
                 snapshot.person = person_from_item(item)
         return snapshot
 
-    def get_event(self, event_id: str) -> Event | None:
+    def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
         try:
-            item = self.client.get_item(TableName=self.table_name, Key=event_key(event_id)).get("Item")
+            item: dict[str, Any] | None = self.client.get_item(TableName=self.table_name, Key=key).get("Item")
         except (ClientError, BotoCoreError) as error:
             raise _unavailable(error) from error
+        return item
+
+    def get_event(self, event_id: str) -> Event | None:
+        item = self._get(event_key(event_id))
         return event_from_item(item) if item else None
 
     def get_events(self, event_ids: Iterable[str]) -> dict[str, Event]:
@@ -199,19 +203,11 @@ class Repository:
         return {event.id: event for event in events}
 
     def get_person(self, person_id: str) -> Person | None:
-        try:
-            item = self.client.get_item(TableName=self.table_name, Key=person_key(person_id)).get("Item")
-        except (ClientError, BotoCoreError) as error:
-            raise _unavailable(error) from error
+        item = self._get(person_key(person_id))
         return person_from_item(item) if item else None
 
     def get_registration(self, event_id: str, person_id: str) -> Registration | None:
-        try:
-            item = self.client.get_item(
-                TableName=self.table_name, Key=registration_key(event_id, person_id)
-            ).get("Item")
-        except (ClientError, BotoCoreError) as error:
-            raise _unavailable(error) from error
+        item = self._get(registration_key(event_id, person_id))
         return registration_from_item(item) if item else None
 
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
