@@ -1,8 +1,9 @@
 """boto3 clients, created lazily (cold start) and shared per container.
 
 Timeouts and retries are set so that a failing dependency becomes our 503 well inside the
-Lambda timeout (10 s): at most 2 attempts of 1 s connect + 3 s read each, about 8 s in the
-worst case, and usually far less.
+Lambda timeout (10 s): at most TOTAL_ATTEMPTS attempts of 1 s connect + 3 s read each, about 8 s
+in the worst case, and usually far less. (botocore's `max_attempts` counts retries, not attempts:
+`total_max_attempts` is the one that means what it says.)
 Endpoints come from the standard `AWS_ENDPOINT_URL` variables, which is how the local stack
 points every client at moto.
 """
@@ -16,12 +17,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-CLIENT_CONFIG = Config(
-    connect_timeout=1,
-    read_timeout=3,
-    retries={"max_attempts": 2, "mode": "standard"},
-)
-
+CONNECT_TIMEOUT = 1
+READ_TIMEOUT = 3
+TOTAL_ATTEMPTS = 2
 
 # botocore's DEBUG lines quote whole requests, and ours carry names and addresses: whatever
 # level the functions log at, the SDK never says more than warnings.
@@ -29,9 +27,18 @@ for _sdk_logger in ("botocore", "boto3", "urllib3"):
     logging.getLogger(_sdk_logger).setLevel(logging.WARNING)
 
 
+def client_config(attempts: int = TOTAL_ATTEMPTS) -> Config:
+    return Config(
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        retries={"total_max_attempts": attempts, "mode": "standard"},
+    )
+
+
 @cache
-def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+def client(service: str, attempts: int = TOTAL_ATTEMPTS) -> Any:
+    """A client for `service`. `attempts=1` where a queue already retries (SES from the API)."""
+    return boto3.session.Session().client(service, config=client_config(attempts))  # type: ignore[call-overload]
 
 
 def reset_clients() -> None:

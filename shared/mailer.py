@@ -69,7 +69,9 @@ class Mailer:
     @property
     def ses(self) -> Any:
         if self._ses is None:
-            self._ses = aws.client("sesv2")
+            # One attempt: a refused or throttled send is queued, and the queue retries it,
+            # rather than a person waiting on the sign-up while SES backs off.
+            self._ses = aws.client("sesv2", attempts=1)
         return self._ses
 
     @property

@@ -42,23 +42,25 @@ def cancel_registration(
             )
         except TransactionConflict:
             continue
-        if registration.status is RegistrationStatus.registered:
-            promote_from_waiting_list(repository, mailer, event_id, now)
+        if registration.status is RegistrationStatus.registered and event.waitlisted_count > 0:
+            freed = event.model_copy(update={"registered_count": event.registered_count - 1})
+            promote_from_waiting_list(repository, mailer, event_id, now, event=freed)
         return True
     return False
 
 
 def promote_from_waiting_list(
-    repository: Repository, mailer: Mailer, event_id: str, now: datetime
+    repository: Repository, mailer: Mailer, event_id: str, now: datetime, *, event: Event | None = None
 ) -> list[str]:
     """Offer free places to the waiting list, first come first served; each promoted person is told.
 
-    Returns the promoted person ids. The event's `registered_count < capacity` condition makes
-    two promotions racing for one place end with one winner.
+    Returns the promoted person ids. `event`, if given, is the caller's fresh copy (saves a read).
+    The event's `registered_count < capacity` condition makes two promotions racing for one
+    place end with one winner; the loser reads again.
     """
     promoted: list[str] = []
     for _attempt in range(MAX_ATTEMPTS * 4):
-        event = repository.get_event(event_id)
+        event = event or repository.get_event(event_id)
         if event is None or not event.is_open(now) or event.is_full() or event.waitlisted_count <= 0:
             break
         waiting = sorted(
@@ -82,8 +84,15 @@ def promote_from_waiting_list(
                 ]
             )
         except TransactionConflict:
+            event = None  # someone else moved the counters: read again
             continue
         promoted.append(first.person_id)
+        event = event.model_copy(
+            update={
+                "registered_count": event.registered_count + 1,
+                "waitlisted_count": event.waitlisted_count - 1,
+            }
+        )
         person = repository.get_person(first.person_id)
         if person is not None:
             mailer.send_place_offered(person, event, now)

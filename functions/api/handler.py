@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
+# Cold start: the imports below allocate hundreds of thousands of objects and nothing is garbage
+# yet, so a full collection during them is wasted time (about 30 ms measured by `make bench`).
+# Collect nothing while importing, then freeze what was imported out of every later collection.
+gc.disable()
+
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -120,3 +127,7 @@ def openapi_document() -> dict[str, Any]:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+gc.freeze()
+gc.enable()

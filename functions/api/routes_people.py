@@ -70,8 +70,11 @@ def _manage_view(person_id: str) -> tuple[str, list[Any]]:
 def _manage_response(
     token: str, person_id: str, *, status: int = 200, cancelled: list[str] | None = None
 ) -> Response[str]:
+    wants_page = prefers_html(router.current_event.headers, page=True)
+    if cancelled is not None and not wants_page:
+        return json_response(status, CancelAnswer(cancelled=cancelled).model_dump(mode="json"))
     name, rows = _manage_view(person_id)
-    if prefers_html(router.current_event.headers, page=True):
+    if wants_page:
         html = render(
             "manage.html",
             name=name,
@@ -80,8 +83,6 @@ def _manage_response(
             cancelled=cancelled,
         )
         return html_response(status, html)
-    if cancelled is not None:
-        return json_response(status, CancelAnswer(cancelled=cancelled).model_dump(mode="json"))
     answer = ManageAnswer(
         name=name,
         registrations=[
