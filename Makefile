@@ -12,12 +12,14 @@ VENV_PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed-from-pyproject
 
 TOOLS := .tools
-SAM_CLI_VERSION := 1.170.0
-CHECKOV_VERSION := 3.3.30
+# Their pins live in pyproject.toml ([tool.separate-venvs]) with every other pin.
+tool_pin = $(shell $(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["tool"]["separate-venvs"]["$(1)"])')
+SAM_PIN := $(call tool_pin,sam)
+CHECKOV_PIN := $(call tool_pin,checkov)
 SAM := $(TOOLS)/sam/bin/sam
 CHECKOV := $(TOOLS)/checkov/bin/checkov
-SAM_STAMP := $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION)
-CHECKOV_STAMP := $(TOOLS)/checkov/.installed-$(CHECKOV_VERSION)
+SAM_STAMP := $(TOOLS)/sam/.installed-$(SAM_PIN)
+CHECKOV_STAMP := $(TOOLS)/checkov/.installed-$(CHECKOV_PIN)
 
 # `make run`: passed through to the local stack (infra.local).
 PORT ?= 3000
@@ -95,7 +97,7 @@ build-ApiFunction build-AdminFunction build-SenderFunction:
 $(SAM_STAMP):
 	rm -rf $(TOOLS)/sam
 	$(PYTHON) -m venv $(TOOLS)/sam
-	$(TOOLS)/sam/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
+	$(TOOLS)/sam/bin/pip install --quiet '$(SAM_PIN)'
 	@touch $@
 
 tools-sam: $(SAM_STAMP) ## Install SAM CLI into .tools/sam
@@ -103,7 +105,7 @@ tools-sam: $(SAM_STAMP) ## Install SAM CLI into .tools/sam
 $(CHECKOV_STAMP):
 	rm -rf $(TOOLS)/checkov
 	$(PYTHON) -m venv $(TOOLS)/checkov
-	$(TOOLS)/checkov/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	$(TOOLS)/checkov/bin/pip install --quiet '$(CHECKOV_PIN)'
 	@touch $@
 
 tools-checkov: $(CHECKOV_STAMP) ## Install checkov into .tools/checkov (used by tests/template)
