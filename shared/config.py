@@ -30,6 +30,10 @@ class Settings(BaseModel):
     retention_days: int = Field(default=365, alias="RETENTION_DAYS", ge=1)
     dispatch_time: str = Field(default="07:00", alias="DISPATCH_TIME", pattern=r"^\d{2}:\d{2}$")
     dispatch_timezone: str = Field(default="Europe/London", alias="DISPATCH_TIMEZONE")
+    # SenderFunction's queue MaximumConcurrency: each instance sends at SES's rate divided by it.
+    sender_max_concurrency: int = Field(default=2, alias="SENDER_MAX_CONCURRENCY", ge=1)
+    # Used when SES's own GetAccount cannot be asked (the local stack's moto lacks it).
+    ses_max_send_rate: float = Field(default=1.0, alias="SES_MAX_SEND_RATE", gt=0)
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 

@@ -146,6 +146,10 @@ class Registration(BaseModel):
     waitlisted_at: datetime | None = None
     cancelled_at: datetime | None = None
     link_sent_at: datetime | None = None
+    # The send moment the join link went out for: a start moved to another send moment re-arms it.
+    link_sent_for: datetime | None = None
+    # The send moment SES refused this address for (MessageRejected): not tried again for it.
+    link_failed_for: datetime | None = None
     opened_at: datetime | None = None
 
 

@@ -372,7 +372,15 @@ class Repository:
             GSI2SK=f"{iso(event.starts_at)}#{event.id}",
             expires_at=_epoch(expires_at),
         )
-        for key in ("registered_at", "waitlisted_at", "cancelled_at", "link_sent_at", "opened_at"):
+        for key in (
+            "registered_at",
+            "waitlisted_at",
+            "cancelled_at",
+            "link_sent_at",
+            "link_sent_for",
+            "link_failed_for",
+            "opened_at",
+        ):
             moment = getattr(registration, key)
             if moment is not None:
                 values[key] = iso(moment)
