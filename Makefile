@@ -34,7 +34,7 @@ LAMBDA_SOURCES := functions shared
 LAMBDA_PIP ?= $(PYTHON) -m pip
 
 .PHONY: help venv run test lint bench requirements deploy tools-sam tools-checkov clean distclean \
-	build-ApiFunction build-AdminFunction build-SenderFunction
+	build-ApiFunction build-AdminFunction build-SenderFunction build-DispatchFunction build-SesEventsFunction
 
 help: ## List the commands
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -84,7 +84,7 @@ requirements: $(VENV_STAMP) ## Regenerate requirements.txt (what Lambda ships) f
 # ---------------------------------------------------------------------------------------------
 # Lambda build (called by `sam build`, BuildMethod: makefile; ARTIFACTS_DIR is set by SAM)
 # ---------------------------------------------------------------------------------------------
-build-ApiFunction build-AdminFunction build-SenderFunction:
+build-ApiFunction build-AdminFunction build-SenderFunction build-DispatchFunction build-SesEventsFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run sam build, not make $@" >&2; exit 2; }
 	mkdir -p "$(ARTIFACTS_DIR)"
 	cp -R $(LAMBDA_SOURCES) "$(ARTIFACTS_DIR)/"

@@ -3,13 +3,17 @@
 Every botocore client created while `RequestCounter.installed()` is active gets two hooks:
 `before-call` (once per API call) and `request-created` (once per HTTP attempt, so botocore's
 own retries are counted too). Counting only happens inside `recording()`, so set-up traffic
-(creating the stack, admin actions) is left out.
+(creating the stack, admin actions) is left out. Counting is thread-safe (several consumers may
+share one window); each (service, operation) also keeps the time of its first and last attempt,
+and an optional `classify(service, operation, params)` names what each API call was for.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +36,21 @@ class Tally:
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
     sequence: list[str] = field(default_factory=list)
+    first_at: dict[tuple[str, str], float] = field(default_factory=dict)  # time.perf_counter()
+    last_at: dict[tuple[str, str], float] = field(default_factory=dict)
+    purposes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (service, what for): calls
+
+    def merged(self, other: Tally) -> Tally:
+        """Both windows as one (their requests added; first and last times across both)."""
+        keys = self.first_at.keys() | other.first_at.keys()
+        return Tally(
+            requests=self.requests + other.requests,
+            calls=self.calls + other.calls,
+            sequence=self.sequence + other.sequence,
+            first_at={k: min(t[k] for t in (self.first_at, other.first_at) if k in t) for k in keys},
+            last_at={k: max(t[k] for t in (self.last_at, other.last_at) if k in t) for k in keys},
+            purposes=self.purposes + other.purposes,
+        )
 
     def by_service(self, service: str) -> int:
         return sum(n for (svc, _op), n in self.requests.items() if svc == service)
@@ -55,9 +74,14 @@ class Tally:
         return ", ".join(parts) or "none"
 
 
+Classifier = Callable[[str, str, dict[str, Any]], str | None]
+
+
 class RequestCounter:
-    def __init__(self) -> None:
+    def __init__(self, classify: Classifier | None = None) -> None:
         self._tally: Tally | None = None
+        self._lock = threading.Lock()
+        self.classify = classify
 
     @contextmanager
     def installed(self) -> Iterator[RequestCounter]:
@@ -79,17 +103,34 @@ class RequestCounter:
     def attach(self, client: Any) -> None:
         service = client.meta.service_model.service_name
 
+        def on_params(params: dict[str, Any], model: Any, **_kwargs: Any) -> None:
+            tally, classify = self._tally, self.classify
+            if tally is not None and classify is not None:
+                purpose = classify(service, model.name, params) or model.name
+                with self._lock:
+                    tally.purposes[(service, purpose)] += 1
+
         def on_call(model: Any, **_kwargs: Any) -> None:
-            if self._tally is not None:
-                self._tally.calls[(service, model.name)] += 1
+            tally = self._tally
+            if tally is not None:
+                with self._lock:
+                    tally.calls[(service, model.name)] += 1
 
         def on_request(operation_name: str, **_kwargs: Any) -> None:
-            if self._tally is not None:
-                self._tally.requests[(service, operation_name)] += 1
-                self._tally.sequence.append(f"{SERVICE_LABELS.get(service, service)} {operation_name}")
+            tally = self._tally
+            if tally is not None:
+                key = (service, operation_name)
+                now = time.perf_counter()
+                with self._lock:
+                    tally.requests[key] += 1
+                    tally.sequence.append(f"{SERVICE_LABELS.get(service, service)} {operation_name}")
+                    tally.first_at.setdefault(key, now)
+                    tally.last_at[key] = now
 
-        client.meta.events.register("before-call", on_call, unique_id=f"bench-call-{id(client)}")
-        client.meta.events.register("request-created", on_request, unique_id=f"bench-request-{id(client)}")
+        unique = id(client)
+        client.meta.events.register("before-parameter-build", on_params, unique_id=f"bench-params-{unique}")
+        client.meta.events.register("before-call", on_call, unique_id=f"bench-call-{unique}")
+        client.meta.events.register("request-created", on_request, unique_id=f"bench-request-{unique}")
 
     @contextmanager
     def recording(self) -> Iterator[Tally]:

@@ -4,9 +4,10 @@ Each message is `multipart/alternative` (a plain-text twin first, then HTML), wr
 `multipart/mixed` when it carries calendar files. Templates live in `templates/email/`:
 `<kind>.html` is autoescaped, `<kind>.txt` is not (it is never read as HTML).
 
-Zoom details (meeting ID, passcode, dial-in, and the personal join link) appear only for an item
-marked `include_join_details` (a sign-up or promotion after that event's morning send); the raw
-Zoom URL never appears at all, only the personal `/join/` link that redirects to it.
+Zoom details (meeting ID, passcode, dial-in, and the personal join link) appear only in the
+morning's join-link email and for an item marked `include_join_details` (a sign-up or promotion
+after that event's morning send); the raw Zoom URL never appears at all, only the personal `/join/`
+link that redirects to it.
 
 jinja2 and icalendar are imported on first render, not at import: the API imports this module
 on paths that never send a message.
@@ -25,9 +26,10 @@ from email.utils import format_datetime, make_msgid
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from shared.calendar_links import google_calendar_url, outlook_calendar_url
-from shared.timefmt import when_in_words
+from shared.timefmt import date_in_words, when_in_words
 
 if TYPE_CHECKING:
     import jinja2
@@ -201,6 +203,67 @@ def render_manage_link(
     )
 
 
+def render_join_link(
+    *,
+    to_name: str,
+    to_address: str,
+    item: EventItem,
+    manage_url: str,
+    unsubscribe_url: str,
+    uid_domain: str,
+    sender_name: str,
+    sender_address: str,
+    now: datetime,
+) -> RenderedEmail:
+    """The morning email: one registration, one event, with the person's own `/join/` link, the
+    meeting ID, passcode and dial-in, the manage link and one-click unsubscribe headers.
+
+    The subject and opening say "today" or "tomorrow" by the event's own calendar day against
+    `now` in the event's zone (a 06:30 event's link goes out at 07:00 the day before), or give the
+    date. The calendar file is attached again for anyone who did not add it earlier.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must carry its offset")
+    if not item.has_place:
+        raise ValueError("a join link goes only to someone with a place, not the waiting list")
+    _require_absolute(manage_url)
+    _require_absolute(unsubscribe_url)
+    _require_personal_join_link(item)
+    event = item.event
+    with_details = EventItem(
+        event=event,
+        event_url=item.event_url,
+        join_url=item.join_url,
+        status="registered",
+        include_join_details=True,
+    )
+    (view,) = _item_views([with_details], uid_domain=uid_domain)
+    day = _day_in_words(event, now)
+    subject = _clean(f"{day[:1].upper()}{day[1:]}: {event.title} \N{EN DASH} your Zoom link")
+    context = {
+        "subject": subject,
+        "name": _clean(to_name),
+        "item": view,
+        "which": f"{day}'s conversation" if day in ("today", "tomorrow") else f"the conversation on {day}",
+        "manage_url": manage_url,
+        "unsubscribe_url": unsubscribe_url,
+        "sender_name": _clean(sender_name),
+    }
+    return _build(
+        kind="join_link",
+        template="join_link",
+        context=context,
+        subject=subject,
+        attachments=[(view["ics_filename"], view["ics"])],
+        to_name=to_name,
+        to_address=to_address,
+        sender_name=sender_name,
+        sender_address=sender_address,
+        now=now,
+        unsubscribe_url=unsubscribe_url,
+    )
+
+
 # --- building blocks -------------------------------------------------------------------------
 
 
@@ -243,6 +306,24 @@ def _item_views(items: Sequence[EventItem], *, uid_domain: str) -> list[dict[str
     return views
 
 
+def _day_in_words(event: Event, now: datetime) -> str:
+    """`today`, `tomorrow`, or the date, by calendar days in the event's own zone."""
+    start = event.local_start
+    days_ahead = (start.date() - now.astimezone(event.zone).date()).days
+    if days_ahead == 0:
+        return "today"
+    if days_ahead == 1:
+        return "tomorrow"
+    return date_in_words(start)
+
+
+def _require_personal_join_link(item: EventItem) -> None:
+    """The raw Zoom URL must never go out by email: only the `/join/` link that redirects to it."""
+    raw_zoom = item.event.zoom_join_url.strip()
+    if (raw_zoom and raw_zoom in item.join_url) or "/join/" not in urlsplit(item.join_url).path:
+        raise ValueError("join_url must be the personal /join/ link, never the Zoom URL")
+
+
 def _confirmation_subject(items: Sequence[EventItem]) -> str:
     count = len(items)
     waitlisted = sum(1 for item in items if item.status == "waitlisted")
@@ -282,7 +363,7 @@ def _build(
     message = EmailMessage(policy=SMTP)
     message["From"] = sender
     message["To"] = Address(display_name=_clean(to_name), addr_spec=to_address)
-    message["Subject"] = subject
+    _set_subject(message, subject)
     message["Date"] = format_datetime(now)
     message_id = make_msgid(domain=sender.domain)
     message["Message-ID"] = message_id
@@ -303,6 +384,26 @@ def _build(
     return RenderedEmail(
         kind=kind, to=to_address, subject=subject, raw=message.as_bytes(), message_id=message_id
     )
+
+
+def _set_subject(message: EmailMessage, subject: str) -> None:
+    """Set Subject so that every mail client reads back exactly `subject`.
+
+    Python's header folder can leave a literal space before a folded encoded-word as well as the
+    folding space, so a long subject with an en dash or an accent reads back with a doubled space
+    (it depends on the Python version: cpython gh-92081, gh-120930, gh-144156). So a
+    non-ASCII subject is written here as encoded-words only, spaces inside them, pre-folded: the
+    whitespace between adjacent encoded-words is ignored on decoding (RFC 2047, section 6.2).
+    """
+    if subject.isascii():
+        message["Subject"] = subject  # plain words fold at spaces, which is lossless
+        return
+    from email.charset import QP, Charset
+    from email.header import Header
+
+    charset = Charset("utf-8")
+    charset.header_encoding = QP  # mostly-readable =?utf-8?q?...?= rather than base64
+    message.set_raw("Subject", Header(subject, charset, header_name="Subject").encode())
 
 
 @lru_cache(maxsize=1)

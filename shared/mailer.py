@@ -23,12 +23,14 @@ from shared.email_render import (
     EventItem,
     RenderedEmail,
     render_confirmation,
+    render_join_link,
     render_manage_link,
     render_place_offered,
 )
 from shared.errors import Unavailable
 from shared.links import Links
 from shared.models import Event, Person, RegistrationStatus
+from shared.morning import Schedule
 from shared.repository import Repository
 
 Delivery = Literal["sent", "queued", "suppressed"]
@@ -48,6 +50,7 @@ class ConfirmationLine:
 
     event: Event
     status: Literal["registered", "already_registered", "waitlisted"]
+    include_join: bool = False  # a late sign-up: the morning email has already gone
 
 
 class Mailer:
@@ -65,6 +68,10 @@ class Mailer:
         self.links = links
         self._ses = ses
         self._sqs = sqs
+
+    @property
+    def schedule(self) -> Schedule:
+        return Schedule.of(self.settings.dispatch_time, self.settings.dispatch_timezone)
 
     @property
     def ses(self) -> Any:
@@ -89,6 +96,7 @@ class Mailer:
                 event_url=self.links.event_page(line.event.id),
                 join_url=self.links.join(line.event, person.person_id),
                 status=line.status,
+                include_join_details=line.include_join and line.status != "waitlisted",
             )
             for line in lines
         ]
@@ -113,17 +121,40 @@ class Mailer:
             now=now,
         )
 
-    def place_offered(self, person: Person, event: Event, now: datetime) -> RenderedEmail:
+    def place_offered(
+        self, person: Person, event: Event, now: datetime, include_join: bool = False
+    ) -> RenderedEmail:
         item = EventItem(
             event=event,
             event_url=self.links.event_page(event.id),
             join_url=self.links.join(event, person.person_id),
+            include_join_details=include_join,
         )
         return render_place_offered(
             to_name=person.name,
             to_address=person.email,
             item=item,
             manage_url=self.links.manage(person.person_id, now),
+            uid_domain=self.links.uid_domain,
+            sender_name=self.settings.sender_name,
+            sender_address=self.settings.sender_address,
+            now=now,
+        )
+
+    def join_link(self, person: Person, event: Event, now: datetime) -> RenderedEmail:
+        """The morning email: the personal join link, meeting ID, passcode and dial-in."""
+        item = EventItem(
+            event=event,
+            event_url=self.links.event_page(event.id),
+            join_url=self.links.join(event, person.person_id),
+            include_join_details=True,
+        )
+        return render_join_link(
+            to_name=person.name,
+            to_address=person.email,
+            item=item,
+            manage_url=self.links.manage(person.person_id, now),
+            unsubscribe_url=self.links.unsubscribe(person.person_id, now),
             uid_domain=self.links.uid_domain,
             sender_name=self.settings.sender_name,
             sender_address=self.settings.sender_address,
@@ -144,9 +175,11 @@ class Mailer:
         job = {"kind": "manage_link", "person_id": person.person_id}
         return self.deliver(person, lambda: self.manage_link(person, now), job)
 
-    def send_place_offered(self, person: Person, event: Event, now: datetime) -> Delivery:
+    def send_place_offered(
+        self, person: Person, event: Event, now: datetime, include_join: bool = False
+    ) -> Delivery:
         job = {"kind": "place_offered", "person_id": person.person_id, "event_id": event.id}
-        return self.deliver(person, lambda: self.place_offered(person, event, now), job)
+        return self.deliver(person, lambda: self.place_offered(person, event, now, include_join), job)
 
     def deliver(self, person: Person, render: Callable[[], RenderedEmail], job: dict[str, Any]) -> Delivery:
         """Send now; if SES fails, queue the job for SenderFunction. Suppressed people get nothing."""
@@ -211,7 +244,12 @@ class Mailer:
                     status = "waitlisted"
                 elif status == "waitlisted":
                     status = "registered"  # promoted while the email waited
-                lines.append(ConfirmationLine(event, status))
+                late = (
+                    registration.status is RegistrationStatus.registered
+                    and registration.link_sent_for is not None
+                    and registration.link_sent_for == self.schedule.send_moment(event)
+                )
+                lines.append(ConfirmationLine(event, status, include_join=late))
             if not lines:
                 return None
             return self.send(self.confirmation(person, lines, now))
@@ -221,5 +259,7 @@ class Mailer:
             event = self.repository.get_event(job["event_id"])
             if event is None:
                 return None
-            return self.send(self.place_offered(person, event, now))
+            registration = self.repository.get_registration(event.id, person.person_id)
+            late = registration is not None and registration.link_sent_for == self.schedule.send_moment(event)
+            return self.send(self.place_offered(person, event, now, include_join=late))
         raise ValueError(f"unknown job kind {kind!r}")

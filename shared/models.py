@@ -78,6 +78,7 @@ class Event(BaseModel):
     waitlisted_count: int = 0
     # Counts kept on the event so reports survive expiry and erasure: "<status>#<role>" -> n.
     counts: dict[str, int] = Field(default_factory=dict)
+    links_opened: int = 0
     zoom_join_url: str = ""
     zoom_meeting_id: str = ""
     zoom_passcode: str = ""

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from shared.mailer import Mailer
 from shared.models import Event, Registration, RegistrationStatus, Suppression
+from shared.morning import links_due
 from shared.repository import Repository, TransactionConflict, iso, person_key
 
 MANAGE_LINK_EVERY = timedelta(hours=1)
@@ -94,8 +95,12 @@ def promote_from_waiting_list(
             }
         )
         person = repository.get_person(first.person_id)
+        # Promoted after the morning send: the offer carries the join link and counts as sent.
+        late = links_due(event, mailer.schedule, now)
+        if late:
+            repository.mark_link_sent(event_id, first.person_id, mailer.schedule.send_moment(event), now)
         if person is not None:
-            mailer.send_place_offered(person, event, now)
+            mailer.send_place_offered(person, event, now, include_join=late)
     return promoted
 
 

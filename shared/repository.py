@@ -87,7 +87,7 @@ def event_to_item(event: Event) -> dict[str, Any]:
 
 def event_from_item(item: dict[str, Any]) -> Event:
     values = from_item(item)
-    for key in ("capacity", "registered_count", "waitlisted_count", "sequence"):
+    for key in ("capacity", "registered_count", "waitlisted_count", "sequence", "links_opened"):
         if values.get(key) is not None:
             values[key] = int(values[key])
     values["counts"] = {k: int(v) for k, v in values.get("counts", {}).items()}
@@ -337,7 +337,8 @@ class Repository:
             raise _unavailable(error) from error
 
     def update(self, **kwargs: Any) -> dict[str, Any] | None:
-        """UpdateItem; None when its condition fails."""
+        """UpdateItem; None when its condition fails. Arguments given as None are left out."""
+        kwargs = {key: value for key, value in kwargs.items() if value is not None}
         kwargs["TableName"] = self.table_name
         try:
             return self.client.update_item(**kwargs)
@@ -527,7 +528,7 @@ class Repository:
         if person.organisation:
             sets.append("organisation = :organisation")
             values[":organisation"] = {"S": person.organisation}
-        condition = None
+        condition: str | None = None
         if mark_confirmation:
             sets.append("confirmation_sent_at = :sent")
             values[":sent"] = {"S": iso(person.confirmation_sent_at)}
@@ -535,7 +536,11 @@ class Repository:
             values[":due"] = {"S": iso(only_if_no_confirmation_since)}
             condition = "attribute_not_exists(confirmation_sent_at) OR confirmation_sent_at <= :due"
         if clear_unsubscribe:
+            # Only an unsubscribe is undone by signing up again: if a bounce or complaint landed
+            # since the read, the condition fails and the sign-up decides again.
             removes.append("suppression")
+            values[":unsubscribed"] = {"S": "unsubscribed"}
+            condition = "suppression = :unsubscribed" + (f" AND ({condition})" if condition else "")
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         update: dict[str, Any] = {
             "TableName": self.table_name,
@@ -547,3 +552,180 @@ class Repository:
         if condition:
             update["ConditionExpression"] = condition
         return {"Update": update}
+
+    # --- the morning send ---------------------------------------------------------------------------
+
+    def people(self, person_ids: Iterable[str]) -> dict[str, Person]:
+        """Profiles by person id, in BatchGetItems of 100."""
+        found = self.batch_get([person_key(p) for p in dict.fromkeys(person_ids)])
+        return {person.person_id: person for person in (person_from_item(item) for item in found)}
+
+    def registrations_by_people(self, event_id: str, person_ids: Iterable[str]) -> dict[str, Registration]:
+        found = self.batch_get([registration_key(event_id, p) for p in dict.fromkeys(person_ids)])
+        return {r.person_id: r for r in (registration_from_item(item) for item in found)}
+
+    def lock_dispatch(self, event_id: str, now: datetime, until: datetime) -> bool:
+        """Only one dispatch at a time decides an event's batches (two runs started together)."""
+        return (
+            self.update(
+                Key=event_key(event_id),
+                UpdateExpression="SET dispatch_lock_until = :until",
+                ConditionExpression="attribute_exists(PK) AND "
+                "(attribute_not_exists(dispatch_lock_until) OR dispatch_lock_until < :now)",
+                ExpressionAttributeValues={":until": {"S": iso(until)}, ":now": {"S": iso(now)}},
+            )
+            is not None
+        )
+
+    def unlock_dispatch(self, event_id: str) -> None:
+        self.update(Key=event_key(event_id), UpdateExpression="REMOVE dispatch_lock_until")
+
+    @staticmethod
+    def batch_prefix(send_moment: datetime) -> str:
+        return f"BATCH#{iso(send_moment)}#"
+
+    def list_batches(self, event_id: str, send_moment: datetime) -> list[dict[str, Any]]:
+        items = self._query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"EVENT#{event_id}"},
+                ":prefix": {"S": self.batch_prefix(send_moment)},
+            },
+        )
+        return [from_item(item) for item in items]
+
+    def put_batches(self, event_id: str, batches: list[dict[str, Any]], expires_at: datetime) -> None:
+        """BatchWriteItem, 25 at a time. Each batch: {"SK", "recipients": [...], "queued_at"}."""
+        requests = [
+            {
+                "PutRequest": {
+                    "Item": to_item(
+                        {
+                            "PK": f"EVENT#{event_id}",
+                            "status": "queued",
+                            "attempts": 0,
+                            "expires_at": _epoch(expires_at),
+                            **batch,
+                        }
+                    )
+                }
+            }
+            for batch in batches
+        ]
+        for start in range(0, len(requests), 25):
+            pending: dict[str, Any] = {self.table_name: requests[start : start + 25]}
+            for _attempt in range(8):
+                try:
+                    answer = self.client.batch_write_item(RequestItems=pending)
+                except (ClientError, BotoCoreError) as error:
+                    raise _unavailable(error) from error
+                pending = answer.get("UnprocessedItems") or {}
+                if not pending:
+                    break
+            else:
+                raise Unavailable()
+
+    def requeue_batch(self, event_id: str, batch_sk: str, queued_at: str | None, now: datetime) -> bool:
+        """Claim the re-queuing of a batch (two runs must not both queue it again)."""
+        return (
+            self.update(
+                Key={"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": batch_sk}},
+                UpdateExpression="SET queued_at = :now",
+                ConditionExpression="queued_at = :was",
+                ExpressionAttributeValues={":now": {"S": iso(now)}, ":was": {"S": queued_at or ""}},
+            )
+            is not None
+        )
+
+    def lease_batch(
+        self, event_id: str, batch_sk: str, now: datetime, until: datetime
+    ) -> dict[str, Any] | None:
+        """Take the batch for one sender: None if it is done, gone or held by another sender."""
+        answer = self.update(
+            Key={"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": batch_sk}},
+            UpdateExpression="SET lease_until = :until ADD attempts :one",
+            ConditionExpression="attribute_exists(PK) AND #status <> :done AND "
+            "(attribute_not_exists(lease_until) OR lease_until < :now)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":until": {"S": iso(until)},
+                ":now": {"S": iso(now)},
+                ":done": {"S": "done"},
+                ":one": {"N": "1"},
+            },
+            ReturnValues="ALL_NEW",
+        )
+        return from_item(answer["Attributes"]) if answer else None
+
+    def get_item(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        item = self._get(key)
+        return from_item(item) if item else None
+
+    def finish_batch(self, event_id: str, batch_sk: str, *, done: bool) -> None:
+        """Done: never sent again. Not done: the lease is given back for the next attempt."""
+        self.update(
+            Key={"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": batch_sk}},
+            UpdateExpression="SET #status = :done REMOVE lease_until" if done else "REMOVE lease_until",
+            ExpressionAttributeNames={"#status": "status"} if done else None,
+            ExpressionAttributeValues={":done": {"S": "done"}} if done else None,
+        )
+
+    def mark_link_sent(self, event_id: str, person_id: str, send_moment: datetime, now: datetime) -> bool:
+        """One conditional write per recipient, after SES accepted the message."""
+        return (
+            self.update(
+                Key=registration_key(event_id, person_id),
+                UpdateExpression="SET link_sent_at = :now, link_sent_for = :moment",
+                ConditionExpression="attribute_exists(PK) AND "
+                "(attribute_not_exists(link_sent_for) OR link_sent_for <> :moment)",
+                ExpressionAttributeValues={":now": {"S": iso(now)}, ":moment": {"S": iso(send_moment)}},
+            )
+            is not None
+        )
+
+    def mark_link_failed(self, event_id: str, person_id: str, send_moment: datetime) -> None:
+        self.update(
+            Key=registration_key(event_id, person_id),
+            UpdateExpression="SET link_failed_for = :moment",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":moment": {"S": iso(send_moment)}},
+        )
+
+    def record_heartbeat(self, local_date: str, now: datetime, expires_at: datetime) -> None:
+        self.update(
+            Key={"PK": {"S": "DISPATCH"}, "SK": {"S": f"RUN#{local_date}"}},
+            UpdateExpression="SET completed_at = :now, expires_at = :expires",
+            ExpressionAttributeValues={":now": {"S": iso(now)}, ":expires": {"N": str(_epoch(expires_at))}},
+        )
+
+    def heartbeat(self, local_date: str) -> datetime | None:
+        item = self.get_item({"PK": {"S": "DISPATCH"}, "SK": {"S": f"RUN#{local_date}"}})
+        return parse_iso(item.get("completed_at")) if item else None
+
+    def record_first_open(self, event_id: str, person_id: str, now: datetime) -> bool:
+        """Note the first open of a join link and count it on the event (kept for reports)."""
+        try:
+            self.transact(
+                [
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": registration_key(event_id, person_id),
+                            "UpdateExpression": "SET opened_at = :now",
+                            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(opened_at)",
+                            "ExpressionAttributeValues": {":now": {"S": iso(now)}},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": event_key(event_id),
+                            "UpdateExpression": "ADD links_opened :one",
+                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        }
+                    },
+                ]
+            )
+        except TransactionConflict:
+            return False
+        return True

@@ -6,13 +6,20 @@ for tests and the local stack, which change the environment between runs.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 
 from shared import aws, tokens
 from shared.config import get_settings, reset_settings
+from shared.dispatch import Dispatcher, LinkSender, Pacer
 from shared.links import Links
 from shared.mailer import Mailer
+from shared.morning import Schedule
 from shared.repository import Repository
+from shared.ses_account import max_send_rate
+
+# As long as SenderFunction's timeout: a batch not finished by then was lost with its instance.
+SENDER_LEASE = timedelta(seconds=120)
 
 
 @cache
@@ -30,8 +37,27 @@ def mailer() -> Mailer:
     return Mailer(get_settings(), repository(), links())
 
 
+@cache
+def schedule() -> Schedule:
+    settings = get_settings()
+    return Schedule.of(settings.dispatch_time, settings.dispatch_timezone)
+
+
+@cache
+def dispatcher() -> Dispatcher:
+    return Dispatcher(repository(), schedule(), get_settings().outbound_queue_url, aws.client("sqs"))
+
+
+@cache
+def link_sender() -> LinkSender:
+    """Paced at SES's maximum rate divided by the sender's maximum concurrency."""
+    settings = get_settings()
+    rate = max_send_rate(aws.client("sesv2"), settings.ses_max_send_rate) / settings.sender_max_concurrency
+    return LinkSender(repository(), mailer(), schedule(), Pacer(rate), lease=SENDER_LEASE)
+
+
 def reset() -> None:
-    for cached in (repository, links, mailer):
+    for cached in (repository, links, mailer, schedule, dispatcher, link_sender):
         cached.cache_clear()
     reset_settings()
     aws.reset_clients()

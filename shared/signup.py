@@ -22,6 +22,7 @@ from typing import Literal, Protocol
 from shared.errors import EventClosed, NotFound, RateLimited, Unavailable
 from shared.mailer import ConfirmationLine
 from shared.models import Event, Person, Registration, RegistrationStatus, SignupRequest, Suppression
+from shared.morning import Schedule, links_due
 from shared.repository import Repository, SignupSnapshot, TransactionConflict
 from shared.tokens import Keys, person_id_for
 
@@ -38,6 +39,8 @@ class SignupItem:
     event: Event
     status: ItemStatus
     changed: bool  # newly registered, newly waitlisted or re-activated
+    # At or after the event's send moment: the confirmation carries the join link itself.
+    join_details: bool = False
 
 
 @dataclass
@@ -87,20 +90,35 @@ def check_events(request: SignupRequest, snapshot: SignupSnapshot, now: datetime
         raise EventClosed(f"“{title}” is no longer open for sign-up: it has been cancelled or has ended.")
 
 
-def plan_signup(request: SignupRequest, person_id: str, snapshot: SignupSnapshot, now: datetime) -> Plan:
-    """Decide, per event, whether this is a new place, a waiting-list place or a repeat."""
+def plan_signup(
+    request: SignupRequest,
+    person_id: str,
+    snapshot: SignupSnapshot,
+    now: datetime,
+    schedule: Schedule | None = None,
+) -> Plan:
+    """Decide, per event, whether this is a new place, a waiting-list place or a repeat.
+
+    With the schedule, a place taken at or after the event's send moment is a late sign-up: the
+    confirmation carries the join link, and the registration counts as sent for that moment."""
     check_events(request, snapshot, now)
     plan = Plan()
     for event_id in request.event_ids:
         event = snapshot.events[event_id]
         existing = snapshot.registrations.get(event_id)
         if existing is not None and existing.status is RegistrationStatus.registered:
-            plan.items.append(SignupItem(event, "already_registered", changed=False))
+            late = schedule is not None and links_due(event, schedule, now)
+            plan.items.append(SignupItem(event, "already_registered", changed=False, join_details=late))
             continue
         if existing is not None and existing.status is RegistrationStatus.waitlisted:
             plan.items.append(SignupItem(event, "waitlisted", changed=False))
             continue
         status = RegistrationStatus.waitlisted if event.is_full() else RegistrationStatus.registered
+        late = (
+            status is RegistrationStatus.registered
+            and schedule is not None
+            and links_due(event, schedule, now)
+        )
         plan.new_registrations.append(
             Registration(
                 event_id=event_id,
@@ -114,9 +132,11 @@ def plan_signup(request: SignupRequest, person_id: str, snapshot: SignupSnapshot
                 status=status,
                 registered_at=now,
                 waitlisted_at=now if status is RegistrationStatus.waitlisted else None,
+                link_sent_at=now if late else None,
+                link_sent_for=schedule.send_moment(event) if late and schedule is not None else None,
             )
         )
-        plan.items.append(SignupItem(event, status.value, changed=True))  # type: ignore[arg-type]
+        plan.items.append(SignupItem(event, status.value, changed=True, join_details=late))  # type: ignore[arg-type]
     if plan.new_registrations:
         plan.send_confirmation = True
     else:
@@ -139,6 +159,7 @@ def sign_up(
     now: datetime,
     limits: Limits,
     retention: timedelta,
+    schedule: Schedule | None = None,
 ) -> SignupOutcome:
     if request.website:
         # A robot filled the hidden field: answer like a success, store and send nothing.
@@ -147,7 +168,7 @@ def sign_up(
     person_id = person_id_for(request.email, keys)
     for attempt in range(MAX_ATTEMPTS):
         snapshot = repository.load_signup_snapshot(request.event_ids, person_id)
-        plan = plan_signup(request, person_id, snapshot, now)
+        plan = plan_signup(request, person_id, snapshot, now, schedule)
         previous = snapshot.person
         person = Person(
             person_id=person_id,
@@ -226,7 +247,7 @@ def sign_up(
             # One went to this address within the hour; a repeat does not send another.
             outcome.confirmation = "sent"
             return outcome
-        lines = [ConfirmationLine(item.event, item.status) for item in plan.items]
+        lines = [ConfirmationLine(item.event, item.status, item.join_details) for item in plan.items]
         try:
             outcome.confirmation = mailer.send_confirmation(person, lines, now)
         except Unavailable:

@@ -16,6 +16,10 @@ from urllib.parse import urlencode
 
 import pytest
 
+# Lambda sets the function's environment before importing its handler; Powertools Metrics reads
+# its namespace when the handler module is imported, which in tests happens at collection.
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CoProductionConversations")
+
 FIXED_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 BASE_URL = "https://events.example.org"
 REDIRECT_URL = "https://www.example.org/conversations/thanks"

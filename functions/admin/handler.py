@@ -7,11 +7,11 @@ raises for bad input. Example events for every action live in infra/console-even
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from shared import admin_events, clock, services
 from shared.errors import DomainError
@@ -46,10 +46,23 @@ def _list_events(request: admin_events.ListEvents) -> dict[str, Any]:
     return {"events": [event_view(e) for e in events]}
 
 
+class SendLinks(BaseModel):
+    model_config = {"extra": "forbid"}
+    action: Literal["send_links"] = "send_links"
+    event_id: str = Field(min_length=1, max_length=100)
+
+
+def _send_links(request: SendLinks) -> dict[str, Any]:
+    row = services.dispatcher().send_links_now(request.event_id, clock.now())
+    logger.info("links sent by an admin", extra=row.as_dict())
+    return row.as_dict()
+
+
 ACTIONS: dict[str, tuple[type[BaseModel], Callable[[Any], dict[str, Any]]]] = {
     "create_event": (admin_events.CreateEvent, _create_event),
     "update_event": (admin_events.UpdateEvent, _update_event),
     "list_events": (admin_events.ListEvents, _list_events),
+    "send_links": (SendLinks, _send_links),
 }
 
 

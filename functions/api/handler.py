@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.api import routes_events, routes_people, routes_signup
+from functions.api import routes_events, routes_join, routes_people, routes_signup
 from functions.api.pages import render
 from functions.api.web import (
     error_body,
@@ -34,6 +34,7 @@ app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(routes_events.router)
 app.include_router(routes_signup.router)
 app.include_router(routes_people.router)
+app.include_router(routes_join.router)
 
 PAGE_PREFIXES = ("/signup", "/manage", "/unsubscribe", "/join")
 

@@ -129,6 +129,7 @@ def create_signup() -> Response[str]:
                 per_ip_per_hour=settings.signups_per_ip_per_hour,
             ),
             retention=timedelta(days=settings.retention_days),
+            schedule=services.schedule(),
         )
     except DomainError as error:
         logger.info(

@@ -1,7 +1,10 @@
 """SenderFunction: sends the emails waiting on the outbound queue, one SQS batch at a time.
 
-A message that fails (SES throttled or down) is reported as a partial batch failure, so SQS
-delivers it again later and only it; after maxReceiveCount it goes to the dead-letter queue.
+Two kinds of message: a morning-send batch (`join_links`: one batch item of up to 100 people,
+sent at this instance's share of SES's rate) and a single email that could not go at once
+(confirmation, manage link, place offered). A message that fails is reported as a partial batch
+failure, so SQS delivers it again later and only it; after maxReceiveCount it goes to the
+dead-letter queue.
 """
 
 from __future__ import annotations
@@ -9,26 +12,58 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import clock, services
+from shared.dispatch import STOPPING_CODES, SendingStopped
 
 logger = Logger(service="sender")
-processor = BatchProcessor(event_type=EventType.SQS)
+metrics = Metrics(service="sender")
+# Every failure is reported per message, even when all of a batch failed: SQS retries just those.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+_context: LambdaContext | None = None
+
+
+def _remaining_seconds() -> float:
+    return _context.get_remaining_time_in_millis() / 1000 if _context is not None else float("inf")
 
 
 def send_one(record: SQSRecord) -> None:
     job = json.loads(record.body)
+    if job.get("kind") == "join_links":
+        try:
+            result = services.link_sender().send_batch(job, clock.now(), _remaining_seconds)
+        except SendingStopped as stopped:
+            if stopped.code in STOPPING_CODES:
+                metrics.add_metric(name="SendingStopped", unit=MetricUnit.Count, value=1)
+            logger.warning("sending stopped; the batch stays queued", extra={"ses_code": stopped.code})
+            raise
+        metrics.add_metric(name="JoinLinksSent", unit=MetricUnit.Count, value=result.sent)
+        if result.rejected:
+            metrics.add_metric(name="JoinLinksRejected", unit=MetricUnit.Count, value=result.rejected)
+        logger.info(
+            "join links batch",
+            extra={"sent": result.sent, "skipped": result.skipped, "rejected": result.rejected},
+        )
+        return
     message_id = services.mailer().process_job(job, clock.now())
+    if message_id is not None:
+        metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
     logger.info("queued email handled", extra={"kind": job.get("kind"), "sent": message_id is not None})
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    global _context
+    _context = context  # one invocation at a time per execution environment
     return process_partial_response(
         event=event, record_handler=send_one, processor=processor, context=context
     )

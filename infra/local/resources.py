@@ -16,6 +16,8 @@ from typing import Any
 import boto3
 import yaml
 
+from infra.local.intrinsics import NO_VALUE, UNRESOLVED, Resolver
+
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
@@ -91,7 +93,8 @@ def create_stack(
     region: str = "eu-west-2",
     template: dict[str, Any] | None = None,
 ) -> Stack:
-    """Create every table, queue and secret the template declares; verify the sender in SES.
+    """Create every table, queue, secret and SES configuration set the template declares; verify
+    the sender in SES.
 
     `parameters` override the template's parameter defaults (PublicBaseUrl and SenderAddress
     have none). Returns the functions' environment as `sam deploy` would set it from Globals.
@@ -151,6 +154,22 @@ def create_stack(
     if sender:
         boto3.client("ses", region_name=region).verify_email_identity(EmailAddress=sender)
 
+    # Conditional resources (the SES configuration set exists only when no name is given) and
+    # Globals such as `!If [Condition, ..., !Ref Resource]` need the template's Conditions.
+    resolver = Resolver(params, template.get("Conditions", {}), stack.physical, stack.arns)
+    for logical, resource in resources.items():
+        if resource["Type"] == "AWS::SES::ConfigurationSet":
+            if "Condition" in resource and not resolver.condition(resource["Condition"]):
+                continue
+            name = resource.get("Properties", {}).get("Name") or f"{stack_name}-{logical}"
+            boto3.client("sesv2", region_name=region).create_configuration_set(ConfigurationSetName=name)
+            stack.physical[logical] = name
+
     variables = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-    stack.environment = {name: str(_resolve(value, stack, params)) for name, value in variables.items()}
+    for name, value in variables.items():
+        resolved = resolver.resolve(value)
+        if resolved is UNRESOLVED:
+            raise KeyError(f"Globals {name}: the local stack cannot resolve {value!r}")
+        if resolved is not NO_VALUE:
+            stack.environment[name] = str(resolved)
     return stack

@@ -21,6 +21,8 @@ FUNCTIONS = {
     "ApiFunction": "functions.api.handler.lambda_handler",
     "AdminFunction": "functions.admin.handler.lambda_handler",
     "SenderFunction": "functions.sender.handler.lambda_handler",
+    "DispatchFunction": "functions.dispatch.handler.lambda_handler",
+    "SesEventsFunction": "functions.ses_events.handler.lambda_handler",
 }
 
 
@@ -118,6 +120,8 @@ def test_every_function_gets_the_settings_and_powertools_environment(cfn_templat
         "SIGNUP_REDIRECT_URL",
         "PRIVACY_NOTICE_URL",
         "RETENTION_DAYS",
+        "DISPATCH_TIME",
+        "DISPATCH_TIMEZONE",
     }
 
     for logical_id in FUNCTIONS:
@@ -296,7 +300,9 @@ def test_email_may_only_leave_from_the_sender_identity(sam_template: dict[str, A
     resources = json.dumps(statement["Resource"])
 
     assert "identity/${SenderAddress}" in resources
-    assert "configuration-set/${SesConfigurationSetName}" in resources
+    # The configuration set in use (named by the parameter, or created by the stack) and no other.
+    assert "configuration-set/${ConfigurationSetName}" in resources
+    assert '"ConfigurationSetName": {"Fn::If": ["HasSesConfigurationSet"' in resources
     assert '"*"' not in resources
 
 
@@ -304,7 +310,7 @@ def test_email_may_only_leave_from_the_sender_identity(sam_template: dict[str, A
 
 
 def test_sender_reports_partial_batch_failures_and_runs_at_most_two_at_once(
-    cfn_template: dict[str, Any],
+    sam_template: dict[str, Any], cfn_template: dict[str, Any]
 ) -> None:
     (mapping,) = resources_of_type(cfn_template, "AWS::Lambda::EventSourceMapping").values()
     properties = mapping["Properties"]
@@ -313,7 +319,8 @@ def test_sender_reports_partial_batch_failures_and_runs_at_most_two_at_once(
     assert properties["EventSourceArn"] == {"Fn::GetAtt": ["OutboundQueue", "Arn"]}
     assert properties["BatchSize"] == 10
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert properties["ScalingConfig"] == {"MaximumConcurrency": 2}
+    assert properties["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "SenderMaxConcurrency"}}
+    assert sam_template["Parameters"]["SenderMaxConcurrency"]["Default"] == 2
 
 
 def test_a_message_stays_hidden_while_the_sender_works_on_it_and_then_goes_to_the_dead_letter_queue(
@@ -341,6 +348,13 @@ def test_outputs_name_the_api_url_table_queues_and_functions(sam_template: dict[
         "ApiFunctionName",
         "AdminFunctionName",
         "SenderFunctionName",
+        "DispatchFunctionName",
+        "SesEventsFunctionName",
+        "DispatchScheduleDeadLetterQueueUrl",
+        "DispatchFailedQueueUrl",
+        "SesEventsDeadLetterQueueUrl",
+        "AlarmTopicArn",
+        "SesConfigurationSetInUse",
     ):
         assert name in outputs, name
 

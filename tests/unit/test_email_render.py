@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr, parsedate_to_datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +19,7 @@ from shared.email_render import (
     EventItem,
     RenderedEmail,
     render_confirmation,
+    render_join_link,
     render_manage_link,
     render_place_offered,
 )
@@ -485,3 +487,298 @@ def test_place_offered_after_the_morning_send_includes_the_join_details():
     assert event.zoom_meeting_id in text
     assert "We will email you the Zoom link" not in " ".join(text.split())
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+# --- the morning join-link email --------------------------------------------------------------
+
+MORNING = datetime(2026, 12, 9, 7, 0, tzinfo=UTC)  # 07:00 UK time (GMT) on the day of make_event()
+RAW_ZOOM_URL = "https://zoom.us/j/98765432100?pwd=RawZoomSecret"
+DASH = "\N{EN DASH}"
+
+
+def join_link(item: EventItem | None = None, **changes: Any) -> RenderedEmail:
+    arguments: dict[str, Any] = {
+        **PERSON,
+        **SENDER,
+        "item": item or item_for(make_event(zoom_join_url=RAW_ZOOM_URL)),
+        "manage_url": MANAGE_URL,
+        "unsubscribe_url": UNSUBSCRIBE_URL,
+        "uid_domain": "events.example.org",
+        "now": MORNING,
+    }
+    arguments.update(changes)
+    return render_join_link(**arguments)
+
+
+def event_at(local_start: datetime, minutes: int = 90, **changes) -> Event:
+    """An event starting at a UK wall-clock time (naive `local_start`, read in Europe/London)."""
+    start = local_start.replace(tzinfo=ZoneInfo("Europe/London"))
+    return make_event(starts_at=start, ends_at=start + timedelta(minutes=minutes), **changes)
+
+
+def test_join_link_is_mixed_with_text_then_html_alternatives_then_the_calendar_file():
+    # Given a registration on the event morning
+    rendered = join_link()
+    # When a mail client reads it
+    message = parse(rendered)
+    # Then it is the text and HTML alternatives, followed by the event's calendar file
+    assert rendered.kind == "join_link"
+    assert message.get_content_type() == "multipart/mixed"
+    parts = message.get_payload()
+    assert [part.get_content_type() for part in parts] == ["multipart/alternative", "text/calendar"]
+    assert [part.get_content_type() for part in parts[0].get_payload()] == ["text/plain", "text/html"]
+    assert parts[1].get_content_disposition() == "attachment"
+    assert parts[1].get_filename() == "conversation-2026-12-09.ics"
+    assert parts[1].get_param("method") == "PUBLISH"
+
+
+def test_join_link_headers_name_the_sender_and_offer_one_click_unsubscribe():
+    rendered = join_link()
+    message = parse(rendered)
+    assert message["From"].addresses[0].display_name == "Conversations on Co-production"
+    assert message["From"].addresses[0].addr_spec == "events@example.org"
+    assert parseaddr(str(message["To"])) == ("Sam Jones", "sam@example.com")
+    assert parsedate_to_datetime(message["Date"]) == MORNING
+    assert message["Message-ID"] == rendered.message_id
+    assert re.fullmatch(r"<[^@>]+@example\.org>", rendered.message_id)
+    assert rendered.to == "sam@example.com"
+    assert rendered.subject == message["Subject"]
+    # RFC 2369 wants the URL in angle brackets; RFC 8058 wants this exact POST body
+    assert message["List-Unsubscribe"] == f"<{UNSUBSCRIBE_URL}>"
+    assert f"\r\nList-Unsubscribe: <{UNSUBSCRIBE_URL}>\r\n".encode() in rendered.raw
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in rendered.raw
+
+
+def test_join_link_gives_the_personal_link_meeting_id_passcode_and_dial_in_in_both_parts():
+    event = make_event(zoom_join_url=RAW_ZOOM_URL)
+    message = parse(join_link(item_for(event)))
+    text, html = text_of(message), html_of(message)
+    for body in (text, html):
+        flat = " ".join(body.split())
+        assert f"{BASE}/join/join-ev1" in body
+        assert f"Meeting ID: {event.zoom_meeting_id}" in body
+        assert f"Passcode: {event.zoom_passcode}" in body
+        for line in event.zoom_dial_in.splitlines():
+            assert line in body
+        assert "Joining by phone" in body
+        assert "Co-production in a Digital World" in body
+        assert "Wednesday 9 December 2026, 2:00pm to 3:30pm UK time (GMT)" in body
+        assert "This link is just for you, so please do not share it." in flat
+        assert "If you can no longer come" in body
+        assert "Please cancel so that someone else can have your place." in flat
+        assert "today's conversation" in flat.replace("&#39;", "'")
+    assert MANAGE_URL in text
+    assert UNSUBSCRIBE_URL in text
+    assert "Join the conversation on Zoom with your personal link:" in text
+    assert f'<a href="{BASE}/join/join-ev1"><strong>Join the conversation on Zoom</strong></a>' in html
+    assert f'href="{MANAGE_URL}"' in html
+    assert f'href="{UNSUBSCRIBE_URL}"' in html
+
+
+def test_join_link_never_carries_the_raw_zoom_url():
+    # Given an event whose Zoom URL is the one secret the redirect stands in for
+    event = make_event(zoom_join_url=RAW_ZOOM_URL)
+    message = parse(join_link(item_for(event)))
+    # Then no header, body part or calendar file carries it: only the personal /join/ link
+    readable = everything_readable(message)
+    assert RAW_ZOOM_URL not in readable
+    assert "zoom.us" not in readable
+    assert "RawZoomSecret" not in readable
+    for body in (text_of(message), html_of(message)):
+        assert "https://zoom.us/j/" not in body
+
+
+def test_join_link_refuses_the_raw_zoom_url_or_any_other_link_as_the_join_link():
+    event = make_event(zoom_join_url=RAW_ZOOM_URL)
+    with pytest.raises(ValueError, match="/join/"):
+        join_link(item_for(event, join_url=RAW_ZOOM_URL))
+    with pytest.raises(ValueError, match="/join/"):
+        join_link(item_for(event, join_url=f"{BASE}/events/ev1"))
+
+
+def test_join_link_goes_only_to_someone_with_a_place():
+    with pytest.raises(ValueError, match="waiting list"):
+        join_link(item_for(make_event(), status="waitlisted"))
+    # A repeat sign-up still holds its place
+    assert join_link(item_for(make_event(), status="already_registered")).kind == "join_link"
+
+
+def test_join_link_refuses_relative_links_and_a_naive_clock():
+    with pytest.raises(ValueError, match="absolute"):
+        join_link(unsubscribe_url="/unsubscribe?token=x")
+    with pytest.raises(ValueError, match="absolute"):
+        join_link(manage_url="/manage?token=x")
+    with pytest.raises(ValueError, match="offset"):
+        join_link(now=datetime(2026, 12, 9, 7, 0))
+
+
+@pytest.mark.parametrize(
+    ("local_start", "now", "day"),
+    [
+        # The usual morning: 07:00 GMT, event at 14:00
+        (datetime(2026, 12, 9, 14, 0), datetime(2026, 12, 9, 7, 0, tzinfo=UTC), "Today"),
+        # A 06:30 event: its link goes out at 07:00 the day before
+        (datetime(2026, 12, 10, 6, 30), datetime(2026, 12, 9, 7, 0, tzinfo=UTC), "Tomorrow"),
+        # Either side of midnight in winter (UK time is UTC)
+        (datetime(2026, 12, 9, 14, 0), datetime(2026, 12, 8, 23, 59, tzinfo=UTC), "Tomorrow"),
+        (datetime(2026, 12, 9, 14, 0), datetime(2026, 12, 9, 0, 0, tzinfo=UTC), "Today"),
+        # In summer 23:30 UTC is already 00:30 the next day in the UK
+        (datetime(2026, 7, 15, 14, 0), datetime(2026, 7, 14, 23, 30, tzinfo=UTC), "Today"),
+        (datetime(2026, 7, 15, 14, 0), datetime(2026, 7, 14, 22, 30, tzinfo=UTC), "Tomorrow"),
+        # Clocks go back on 2026-10-25: 06:00Z is 06:00 GMT that day, 07:00Z the 07:00 run
+        (datetime(2026, 10, 25, 14, 0), datetime(2026, 10, 25, 6, 0, tzinfo=UTC), "Today"),
+        (datetime(2026, 10, 25, 14, 0), datetime(2026, 10, 25, 7, 0, tzinfo=UTC), "Today"),
+        # ...and a 06:30 event that day is sent at 07:00 BST (06:00Z) on the 24th
+        (datetime(2026, 10, 25, 6, 30), datetime(2026, 10, 24, 6, 0, tzinfo=UTC), "Tomorrow"),
+        # 23:30Z on the 24th is 00:30 BST on the 25th, before the clocks go back at 02:00
+        (datetime(2026, 10, 25, 14, 0), datetime(2026, 10, 24, 23, 30, tzinfo=UTC), "Today"),
+        # Clocks go forward on 2027-03-28: the 07:00 run is 06:00Z, in BST
+        (datetime(2027, 3, 28, 14, 0), datetime(2027, 3, 28, 6, 0, tzinfo=UTC), "Today"),
+        # ...a 06:30 BST event that day is sent at 07:00 GMT (07:00Z) on the 27th
+        (datetime(2027, 3, 28, 6, 30), datetime(2027, 3, 27, 7, 0, tzinfo=UTC), "Tomorrow"),
+        (datetime(2027, 3, 28, 14, 0), datetime(2027, 3, 27, 23, 30, tzinfo=UTC), "Tomorrow"),
+        (datetime(2027, 3, 28, 14, 0), datetime(2027, 3, 28, 0, 30, tzinfo=UTC), "Today"),
+    ],
+)
+def test_subject_says_today_or_tomorrow_by_the_events_own_calendar_day(local_start, now, day):
+    # Given an event at a UK wall-clock time and the moment the link goes out
+    event = event_at(local_start)
+    # When the join-link email is rendered then
+    message = parse(join_link(item_for(event), now=now))
+    # Then the subject and the opening say the day as someone in the UK would
+    assert message["Subject"] == f"{day}: Co-production in a Digital World {DASH} your Zoom link"
+    for body in (text_of(message), html_of(message)):
+        assert f"{day.lower()}'s conversation" in " ".join(body.split()).replace("&#39;", "'")
+
+
+@pytest.mark.parametrize(
+    ("local_start", "now", "expected"),
+    [
+        (
+            datetime(2026, 10, 25, 14, 0),
+            datetime(2026, 10, 25, 6, 0, tzinfo=UTC),
+            "Sunday 25 October 2026, 2:00pm to 3:30pm UK time (GMT)",
+        ),
+        (
+            datetime(2027, 3, 28, 14, 0),
+            datetime(2027, 3, 28, 6, 0, tzinfo=UTC),
+            "Sunday 28 March 2027, 2:00pm to 3:30pm UK time (BST)",
+        ),
+    ],
+)
+def test_join_link_on_clock_change_days_gives_the_time_with_the_right_uk_zone(local_start, now, expected):
+    message = parse(join_link(item_for(event_at(local_start)), now=now))
+    assert expected in text_of(message)
+    assert expected in html_of(message)
+    ((_part, calendar),) = calendars_of(message)
+    assert calendar.walk("VEVENT")[0].start == local_start.replace(tzinfo=ZoneInfo("Europe/London"))
+
+
+def test_subject_gives_the_date_when_the_event_is_neither_today_nor_tomorrow():
+    # Given a link sent (late, or resent) two days ahead
+    message = parse(join_link(now=datetime(2026, 12, 7, 7, 0, tzinfo=UTC)))
+    subject = f"Wednesday 9 December 2026: Co-production in a Digital World {DASH} your Zoom link"
+    assert message["Subject"] == subject
+    assert "for the conversation on Wednesday 9 December 2026." in " ".join(text_of(message).split())
+
+
+def test_join_link_escapes_a_hostile_title_and_name_in_html():
+    event = make_event(title="<script>alert('title')</script>", zoom_join_url=RAW_ZOOM_URL)
+    message = parse(join_link(item_for(event), to_name="<img src=x onerror=alert(1)>"))
+    html = html_of(message)
+    assert "<script" not in html
+    assert "<img" not in html
+    assert "&lt;script&gt;alert(" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    # The plain text shows the title as written; the subject keeps it on one line
+    assert "<script>alert('title')</script>" in text_of(message)
+    assert message["Subject"] == f"Today: <script>alert('title')</script> {DASH} your Zoom link"
+
+
+def test_join_link_title_with_line_breaks_cannot_inject_headers():
+    message = parse(join_link(item_for(make_event(title="Hello\r\nBcc: victim@example.com"))))
+    assert message["Bcc"] is None
+    assert message["Subject"] == f"Today: Hello Bcc: victim@example.com {DASH} your Zoom link"
+
+
+def test_join_link_calendar_file_is_the_public_event_with_the_join_link_as_url():
+    event = make_event(sequence=3, zoom_join_url=RAW_ZOOM_URL)
+    ((part, calendar),) = calendars_of(parse(join_link(item_for(event))))
+    (vevent,) = calendar.walk("VEVENT")
+    assert calendar["METHOD"] == "PUBLISH"
+    assert vevent["UID"] == "ev1@events.example.org"
+    assert vevent["SEQUENCE"] == 3
+    assert vevent["STATUS"] == "CONFIRMED"
+    assert str(vevent["URL"]) == f"{BASE}/join/join-ev1"
+    assert vevent.start == datetime(2026, 12, 9, 14, 0, tzinfo=ZoneInfo("Europe/London"))
+    assert "ORGANIZER" not in vevent
+    assert "ATTENDEE" not in vevent
+    assert "zoom.us" not in part.get_content()
+
+
+def test_join_link_text_part_reads_well_on_its_own_and_matches_every_html_link():
+    message = parse(join_link())
+    html, text = html_of(message), text_of(message)
+    assert "click here" not in text.lower()
+    assert "click here" not in html.lower()
+    assert "<" not in text
+    for line in text.splitlines():
+        assert len(line) <= 72 or line.startswith("https://"), line
+    hrefs = [href.replace("&amp;", "&") for href in re.findall(r'href="([^"]+)"', html)]
+    assert len(hrefs) == 4  # join, manage, event page, unsubscribe
+    for href in hrefs:
+        assert href.startswith("https://")
+        assert href in text
+
+
+def test_join_link_html_is_simple_and_accessible():
+    html = html_of(parse(join_link()))
+    assert '<html lang="en-GB">' in html
+    assert "<h1" in html
+    assert "<img" not in html
+    assert "display:none" not in html.replace(" ", "")
+    assert f"<title>Today: Co-production in a Digital World {DASH} your Zoom link</title>" in html
+
+
+def test_join_link_without_dial_in_or_passcode_leaves_those_lines_out():
+    event = make_event(zoom_dial_in="", zoom_passcode="", zoom_meeting_id="")
+    message = parse(join_link(item_for(event)))
+    for body in (text_of(message), html_of(message)):
+        assert f"{BASE}/join/join-ev1" in body
+        assert "Joining by phone" not in body
+        assert "Passcode" not in body
+        assert "Meeting ID" not in body
+
+
+def test_multi_line_dial_in_keeps_each_number_on_its_own_line():
+    event = make_event(
+        zoom_dial_in="+44 203 481 5237 United Kingdom\r\n\n  +44 131 460 1196 United Kingdom  "
+    )
+    message = parse(join_link(item_for(event)))
+    text_lines = text_of(message).splitlines()
+    assert "  +44 203 481 5237 United Kingdom" in text_lines
+    assert "  +44 131 460 1196 United Kingdom" in text_lines
+    html = html_of(message)
+    assert "<li>+44 203 481 5237 United Kingdom</li>" in html
+    assert "<li>+44 131 460 1196 United Kingdom</li>" in html
+
+
+def test_every_join_link_email_gets_its_own_message_id():
+    assert join_link().message_id != join_link().message_id
+
+
+@pytest.mark.parametrize("padding", range(0, 60, 3))
+def test_long_non_ascii_subjects_read_back_exactly_with_no_doubled_spaces(padding):
+    # Given titles whose subjects fold at every point around an en dash and a non-ASCII name
+    title = f"Siân's conversation {'x' * padding} {DASH} and a few more words to fold"
+    for rendered in (
+        confirm([item_for(make_event(title=title))]),
+        join_link(item_for(make_event(title=title))),
+    ):
+        message = parse(rendered)
+        # Then a mail client reads back exactly the subject written, single spaces and all
+        assert message["Subject"] == rendered.subject
+        assert "  " not in message["Subject"]
+        headers = rendered.raw.split(b"\r\n\r\n", 1)[0]
+        assert all(len(line) <= 78 for line in headers.split(b"\r\n"))

@@ -15,8 +15,10 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from samtranslator.yaml_helper import yaml_parse
 
+from infra.local.resources import load_template
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = ("ApiFunction", "AdminFunction", "SenderFunction")
+FUNCTIONS = ("ApiFunction", "AdminFunction", "SenderFunction", "DispatchFunction", "SesEventsFunction")
 # Test and tooling libraries that must never reach Lambda, beyond pyproject's own dev extra.
 NEVER_SHIPPED = {
     "moto",
@@ -169,7 +171,8 @@ def test_build_copies_only_functions_and_shared_and_installs_requirements_for_la
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in artifacts.iterdir()) == ["functions", "shared"]
     assert (artifacts / "shared" / "templates").is_dir()
-    assert (artifacts / "functions" / function.removesuffix("Function").lower() / "__init__.py").exists()
+    handler = load_template()["Resources"][function]["Properties"]["Handler"]  # functions.<name>.handler.x
+    assert (artifacts / Path(*handler.split(".")[:2]) / "__init__.py").exists()
     assert not list(artifacts.rglob("__pycache__"))
     # And pip installs exactly requirements.txt, as wheels for Python 3.13 on arm64
     (pip_line,) = [line for line in result.stdout.splitlines() if line.startswith("pip install")]

@@ -1,0 +1,47 @@
+"""`GET /join/<token>`: the personal join link in the morning email."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from functions.api.pages import render
+from functions.api.web import PAGE_HEADERS, html_response, json_response, logger, prefers_html
+from shared import clock, services, tokens
+from shared.errors import NotFound
+from shared.join import resolve_join
+from shared.timefmt import date_in_words, time_in_words, when_in_words, zone_in_words
+from shared.tokens import Purpose
+
+router = APIGatewayHttpRouter()
+
+BAD_LINK = "That link is not valid. Please use the link in your email for this conversation."
+
+
+@router.get("/join/<token>", summary="Personal join link: redirects to the conversation's Zoom meeting")
+def join(token: str) -> Response[str]:
+    now = clock.now()
+    ids = tokens.verify(Purpose.JOIN, token, now)
+    if not ids or len(ids) != 2:
+        raise NotFound(BAD_LINK)
+    event_id, person_id = ids
+    schedule = services.schedule()
+    answer = resolve_join(services.repository(), schedule, event_id, person_id, now)
+    logger.info("join link", extra={"outcome": answer.kind})
+    if answer.kind == "unknown" or answer.event is None:
+        raise NotFound(BAD_LINK)
+    if answer.kind == "redirect":
+        return Response(status_code=302, headers={**PAGE_HEADERS, "Location": answer.url}, body="")
+    event = answer.event
+    status = 410 if answer.kind == "gone" else 200
+    opens = ""
+    if answer.opens_at:
+        local = answer.opens_at.astimezone(event.zone)
+        opens = f"{time_in_words(local)} on {date_in_words(local)} {zone_in_words(event.timezone, local)}"
+    if prefers_html(router.current_event.headers, page=True):
+        html = render("join.html", kind=answer.kind, event=event, when=when_in_words(event), opens=opens)
+        return html_response(status, html)
+    body = {"status": answer.kind, "event_id": event.id}
+    if answer.opens_at:
+        body["opens_at"] = answer.opens_at.astimezone(event.zone).isoformat()
+    return json_response(status, body)

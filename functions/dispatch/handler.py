@@ -1,0 +1,55 @@
+"""DispatchFunction: the morning send, invoked by the daily schedule (CONTRACT.md "The morning send").
+
+`{"scheduled_time": "<ISO 8601>"}` runs the send for that moment (without it, now);
+`{"check_heartbeat": "<ISO 8601>"}` (the 08:15 schedule) emits MorningSendLate = 1 when that
+morning's run has not completed, which the MorningSendLateAlarm watches.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared import clock, services
+
+logger = Logger(service="dispatch")
+metrics = Metrics(service="dispatch")
+
+
+def _moment(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("scheduled_time must carry its offset (the scheduler sends UTC with Z)")
+    return moment
+
+
+def check_heartbeat(scheduled: datetime) -> dict[str, Any]:
+    schedule = services.schedule()
+    run_moment = schedule.run_moment_at_or_before(scheduled)
+    completed = services.repository().heartbeat(schedule.local_date(run_moment))
+    late = completed is None
+    metrics.add_metric(name="MorningSendLate", unit=MetricUnit.Count, value=1 if late else 0)
+    logger.info("heartbeat checked", extra={"late": late})
+    return {"late": late}
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    event = event if isinstance(event, dict) else {}
+    now = clock.now()
+    heartbeat = _moment(event.get("check_heartbeat"))
+    if heartbeat is not None:
+        return check_heartbeat(heartbeat)
+    scheduled = _moment(event.get("scheduled_time")) or now
+    rows = services.dispatcher().run(scheduled, now)
+    metrics.add_metric(name="DispatchRunCompleted", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="JoinLinksQueued", unit=MetricUnit.Count, value=sum(r.queued for r in rows))
+    logger.info("dispatch run", extra={"events": len(rows), "queued": sum(r.queued for r in rows)})
+    return {"events": [row.as_dict() for row in rows]}

@@ -1,0 +1,48 @@
+"""The personal join link, `/join/<token>`: where it leads, and when.
+
+From the event's send moment until 30 minutes after its end it redirects to the event's current
+Zoom URL (so an admin's change of Zoom URL reaches every link already sent); before, it says when
+it will work; after, or when the event or the place is cancelled, it is gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from shared.models import Event, EventStatus, RegistrationStatus
+from shared.morning import Schedule
+from shared.repository import Repository
+
+GRACE_AFTER_END = timedelta(minutes=30)
+
+
+@dataclass
+class JoinAnswer:
+    kind: Literal["redirect", "early", "waitlisted", "gone", "unknown"]
+    event: Event | None = None
+    opens_at: datetime | None = None
+    url: str = ""
+
+
+def resolve_join(
+    repository: Repository, schedule: Schedule, event_id: str, person_id: str, now: datetime
+) -> JoinAnswer:
+    event = repository.get_event(event_id)
+    registration = repository.get_registration(event_id, person_id) if event else None
+    if event is None or registration is None:
+        return JoinAnswer("unknown")
+    if event.status is EventStatus.cancelled or registration.status is RegistrationStatus.cancelled:
+        return JoinAnswer("gone", event)
+    if now > event.ends_at + GRACE_AFTER_END:
+        return JoinAnswer("gone", event)
+    if registration.status is RegistrationStatus.waitlisted:
+        return JoinAnswer("waitlisted", event)
+    opens_at = schedule.send_moment(event)
+    if now < opens_at or not event.zoom_join_url:
+        return JoinAnswer("early", event, opens_at=opens_at)
+    if registration.opened_at is None:
+        # Approximate by design: mail scanners open links too.
+        repository.record_first_open(event_id, person_id, now)
+    return JoinAnswer("redirect", event, url=event.zoom_join_url)

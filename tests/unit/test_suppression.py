@@ -1,0 +1,264 @@
+"""Which addresses an SES event suppresses, and the write that only ever raises a suppression
+(pure: no AWS; the repository is a recorder)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.models import Suppression
+from shared.suppression import Decision, MalformedSesEvent, apply, decide, outranks, suppress
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+NOW = datetime(2026, 12, 9, 7, 0, 6, tzinfo=UTC)
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"ses-eventbridge-{name}.json").read_text())
+
+
+class RecordingRepository:
+    """Records UpdateItem requests; answers as if the condition held (or failed, when told)."""
+
+    def __init__(self, condition_holds: bool = True) -> None:
+        self.condition_holds = condition_holds
+        self.updates: list[dict[str, Any]] = []
+
+    def update(self, **kwargs: Any) -> dict[str, Any] | None:
+        self.updates.append(kwargs)
+        return {} if self.condition_holds else None
+
+
+def test_given_a_permanent_bounce_when_decided_then_its_address_is_to_be_suppressed_as_bounced():
+    decision = decide(fixture("bounce-permanent"))
+
+    assert decision.event_type == "Bounce"
+    assert decision.bounce_type == "Permanent"
+    assert decision.bounce_sub_type == "General"
+    assert decision.suppression is Suppression.bounced
+    assert decision.addresses == ("recipient@example.com",)
+    assert decision.ignored == 0
+
+
+def test_given_a_transient_bounce_when_decided_then_nothing_is_suppressed_and_its_recipient_is_ignored():
+    decision = decide(fixture("bounce-transient"))
+
+    assert (decision.bounce_type, decision.suppression, decision.addresses) == ("Transient", None, ())
+    assert decision.ignored == 1
+
+
+@pytest.mark.parametrize("bounce_type", ["Undetermined", "SomethingNew"])
+def test_given_a_bounce_that_is_not_permanent_when_decided_then_nothing_is_suppressed(bounce_type):
+    event = fixture("bounce-permanent")
+    event["detail"]["bounce"]["bounceType"] = bounce_type
+
+    decision = decide(event)
+
+    assert decision.suppression is None and decision.addresses == () and decision.ignored == 1
+
+
+def test_given_a_complaint_when_decided_then_its_address_is_to_be_suppressed_as_complained():
+    decision = decide(fixture("complaint"))
+
+    assert decision.event_type == "Complaint"
+    assert decision.suppression is Suppression.complained
+    assert decision.addresses == ("recipient@example.com",)
+
+
+def test_given_recipients_in_mixed_case_and_repeated_when_decided_then_each_address_appears_once():
+    event = fixture("bounce-permanent")
+    event["detail"]["bounce"]["bouncedRecipients"] = [
+        {"emailAddress": " Recipient@Example.COM "},
+        {"emailAddress": "recipient@example.com"},
+        {"emailAddress": "Other Person <other@example.com>"},
+    ]
+
+    decision = decide(event)
+
+    assert decision.addresses == ("recipient@example.com", "other@example.com")
+
+
+def test_given_recipients_without_a_usable_address_when_decided_then_they_are_ignored_the_rest_kept():
+    event = fixture("complaint")
+    event["detail"]["complaint"]["complainedRecipients"] = [
+        {"emailAddress": "recipient@example.com"},
+        {},
+        {"emailAddress": 42},
+        "not an object",
+        {"emailAddress": "no-at-sign"},
+    ]
+
+    decision = decide(event)
+
+    assert decision.addresses == ("recipient@example.com",)
+    assert (decision.ignored, decision.unreadable) == (4, 4)
+
+
+def test_given_an_event_without_event_type_when_decided_then_the_detail_type_says_what_it_is():
+    event = fixture("complaint")
+    del event["detail"]["eventType"]
+
+    assert decide(event).suppression is Suppression.complained
+
+
+def test_given_another_ses_event_type_when_decided_then_nothing_is_suppressed():
+    event = fixture("bounce-permanent")
+    event["detail-type"] = "Email Delivered"
+    event["detail"]["eventType"] = "Delivery"
+
+    assert decide(event) == Decision(event_type="Delivery")
+
+
+def _without(path: list[str]) -> dict[str, Any]:
+    event = fixture("bounce-permanent")
+    target = event
+    for key in path[:-1]:
+        target = target[key]
+    del target[path[-1]]
+    return event
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        pytest.param(None, id="not-an-object"),
+        pytest.param([], id="a-list"),
+        pytest.param({}, id="empty"),
+        pytest.param(_without(["detail"]), id="no-detail"),
+        pytest.param(_without(["detail", "bounce"]), id="no-bounce"),
+        pytest.param(_without(["detail", "bounce", "bounceType"]), id="no-bounce-type"),
+        pytest.param(_without(["detail", "bounce", "bouncedRecipients"]), id="no-recipients"),
+        pytest.param(
+            {**fixture("bounce-permanent"), "detail-type": "Something"} | {"detail": {}}, id="no-type"
+        ),
+        pytest.param(
+            {**fixture("complaint"), "detail": {**fixture("complaint")["detail"], "complaint": "x"}},
+            id="complaint-not-an-object",
+        ),
+        pytest.param({**fixture("complaint"), "detail-type": "Email Bounced"}, id="detail-type-disagrees"),
+    ],
+)
+def test_given_a_malformed_event_when_decided_then_it_is_refused_naming_the_field_and_not_the_content(event):
+    with pytest.raises(MalformedSesEvent) as refused:
+        decide(copy.deepcopy(event))
+
+    assert "@" not in refused.value.problem
+
+
+@pytest.mark.parametrize(
+    ("new", "current", "expected"),
+    [
+        (Suppression.bounced, None, True),
+        (Suppression.bounced, Suppression.unsubscribed, True),
+        (Suppression.bounced, Suppression.bounced, False),
+        (Suppression.bounced, Suppression.complained, False),
+        (Suppression.complained, Suppression.bounced, True),
+        (Suppression.complained, Suppression.complained, False),
+        (Suppression.unsubscribed, Suppression.bounced, False),
+        (Suppression.unsubscribed, Suppression.complained, False),
+    ],
+)
+def test_given_a_current_suppression_when_a_new_one_arrives_then_it_only_ever_goes_up(new, current, expected):
+    assert outranks(new, current) is expected
+
+
+def test_given_a_bounce_when_written_then_one_conditional_update_replaces_only_nothing_or_an_unsubscribe():
+    repository = RecordingRepository()
+
+    assert suppress(repository, "p1", Suppression.bounced, NOW) is True  # type: ignore[arg-type]
+
+    (update,) = repository.updates
+    assert update["Key"] == {"PK": {"S": "PERSON#p1"}, "SK": {"S": "PROFILE"}}
+    assert update["UpdateExpression"] == "SET #suppression = :level, suppressed_at = :now"
+    assert update["ConditionExpression"] == "attribute_not_exists(#suppression) OR #suppression IN (:weaker0)"
+    assert update["ExpressionAttributeValues"] == {
+        ":level": {"S": "bounced"},
+        ":now": {"S": "2026-12-09T07:00:06Z"},
+        ":weaker0": {"S": "unsubscribed"},
+    }
+
+
+def test_given_a_complaint_when_written_then_it_replaces_nothing_an_unsubscribe_or_a_bounce():
+    repository = RecordingRepository()
+
+    suppress(repository, "p1", Suppression.complained, NOW)  # type: ignore[arg-type]
+
+    (update,) = repository.updates
+    values = update["ExpressionAttributeValues"]
+    assert values[":level"] == {"S": "complained"}
+    assert {values[":weaker0"]["S"], values[":weaker1"]["S"]} == {"unsubscribed", "bounced"}
+
+
+def test_given_a_suppression_already_as_high_when_written_then_the_answer_is_unchanged():
+    assert suppress(RecordingRepository(condition_holds=False), "p1", Suppression.bounced, NOW) is False  # type: ignore[arg-type]
+
+
+def test_given_a_decision_when_applied_then_each_address_is_written_once_by_its_keyed_id():
+    repository = RecordingRepository()
+    decision = decide(fixture("complaint"))
+
+    outcome = apply(
+        decision,
+        repository=repository,  # type: ignore[arg-type]
+        person_id_for=lambda address: f"id-of-{len(address)}",
+        now=NOW,
+    )
+
+    assert outcome.answer() == {"suppressed": 1, "ignored": 0}
+    assert outcome.changed == 1
+    (update,) = repository.updates
+    assert update["Key"]["PK"] == {"S": "PERSON#id-of-21"}
+    assert "recipient@example.com" not in json.dumps(repository.updates)
+
+
+def test_given_a_transient_bounce_when_applied_then_nothing_is_written():
+    repository = RecordingRepository()
+
+    outcome = apply(
+        decide(fixture("bounce-transient")),
+        repository=repository,  # type: ignore[arg-type]
+        person_id_for=lambda address: "never",
+        now=NOW,
+    )
+
+    assert outcome.answer() == {"suppressed": 0, "ignored": 1}
+    assert repository.updates == []
+
+
+def test_given_an_outcome_when_logged_then_only_types_and_counts_are_given():
+    decision = decide(fixture("bounce-permanent"))
+    outcome = apply(
+        decision,
+        repository=RecordingRepository(),  # type: ignore[arg-type]
+        person_id_for=lambda address: "some-person-id",
+        now=NOW,
+    )
+
+    assert outcome.log_fields() == {
+        "event_type": "Bounce",
+        "bounce_type": "Permanent",
+        "bounce_sub_type": "General",
+        "suppression": "bounced",
+        "recipients": 1,
+        "suppressed": 1,
+        "newly_suppressed": 1,
+        "ignored": 0,
+        "unreadable_recipients": 0,
+    }
+
+
+def test_given_type_fields_that_are_not_type_names_when_logged_then_they_are_not_repeated():
+    event = fixture("bounce-permanent")
+    event["detail"]["eventType"] = "recipient@example.com"
+    del event["detail-type"]
+
+    repository = RecordingRepository()
+
+    fields = apply(decide(event), repository=repository, person_id_for=str, now=NOW).log_fields()  # type: ignore[arg-type]
+
+    assert fields["event_type"] == "(unrecognised)"
