@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench.imports import ImportReport, measure_imports
 from bench.latency import LatencyReport, measure_latency
+from bench.morning import MORNING_METHOD, counts_table, measure_morning, morning_findings, rate_table
 from bench.report import Table, render_markdown, render_text
 from bench.requests import RequestsReport, measure_requests
 
@@ -231,7 +232,7 @@ def write_doc(sections: list[Table], notes: list[str], elapsed: float) -> None:
     ]
     for table in sections:
         parts += [f"## {table.title}", "", render_markdown(table), ""]
-    parts += ["## Findings", "", *[f"- {note}" for note in notes], "", METHOD]
+    parts += ["## Findings", "", *[f"- {note}" for note in notes], "", METHOD + MORNING_METHOD]
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(parts))
 
@@ -244,8 +245,17 @@ def main() -> int:
     requests = measure_requests()
     print("bench: latency (moto) ...", file=sys.stderr, flush=True)
     latency = measure_latency()
-    sections = [import_table(imports), heavy_table(imports), requests_table(requests), latency_table(latency)]
-    notes = import_findings(imports) + request_findings(requests)
+    print("bench: the morning send (moto; a few minutes) ...", file=sys.stderr, flush=True)
+    morning = measure_morning()
+    sections = [
+        import_table(imports),
+        heavy_table(imports),
+        requests_table(requests),
+        latency_table(latency),
+        counts_table(morning),
+        rate_table(morning),
+    ]
+    notes = import_findings(imports) + request_findings(requests) + morning_findings(morning)
     elapsed = time.perf_counter() - started
     for line in machine():
         print(line)
@@ -258,7 +268,7 @@ def main() -> int:
     write_doc(sections, notes, elapsed)
     print(f"\nWritten to {DOC.relative_to(ROOT)} in {elapsed:.0f} s.")
     # Missed targets are findings, not failures; a path that could not be measured is a failure.
-    return 1 if any(row.failed for row in requests.rows) else 0
+    return 1 if any(row.failed for row in requests.rows) or morning.failed else 0
 
 
 if __name__ == "__main__":

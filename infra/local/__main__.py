@@ -149,7 +149,7 @@ def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
     from infra.local.resources import create_stack, load_template, parameter_defaults
     from infra.local.seed import seed_demo_events
     from infra.local.server import Gateway, cors_from_template
-    from shared import aws, clock, config, tokens
+    from shared import aws, clock, config, services, tokens
 
     try:
         from infra.local.moto_atomic import make_dynamodb_requests_atomic
@@ -163,6 +163,8 @@ def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
         "PublicBaseUrl": base_url,
         "SenderAddress": os.environ.get("SENDER_ADDRESS") or "events@example.org",
         "SignupRedirectUrl": f"{base_url}/_local/thanks",
+        # moto has no SES GetAccount: the sender paces itself at this rate (AWS's sandbox is 1/s).
+        "SesMaxSendRateFallback": os.environ.get("SES_MAX_SEND_RATE") or "20",
     }
     if os.environ.get("ALLOWED_ORIGINS"):
         parameters["AllowedOrigins"] = os.environ["ALLOWED_ORIGINS"]
@@ -177,6 +179,7 @@ def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
     config.reset_settings()
     aws.reset_clients()
     tokens.reset_keys()
+    services.reset()
 
     account_id = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
     invoker = Invoker(

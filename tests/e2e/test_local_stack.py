@@ -4,8 +4,10 @@ the outbox, the clock, the invoke route and the queue pump (CONTRACT.md "Local-o
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import icalendar
 
@@ -123,3 +125,27 @@ def test_ctrl_c_stops_the_stack_cleanly(tmp_path: Path) -> None:
     assert stack.get("/events").json() == {"events": []}
     assert stack.stop() == 0
     assert "Stopped." in stack.log_tail()
+
+
+def test_the_morning_send_runs_locally_and_the_join_link_leads_to_zoom(local_stack: LocalStack) -> None:
+    # Given someone signed up for an event in three days (before its send moment)
+    event = local_stack.create_event("End-to-end morning send", starts_in=timedelta(days=3))
+    address = unique_address("morning")
+    sign_up(local_stack, address, event["id"])
+    assert len(local_stack.emails_to(address)) == 1
+    # When an admin sends that event's links now (the queue pump hands them to SenderFunction)
+    answer = local_stack.invoke("AdminFunction", {"action": "send_links", "event_id": event["id"]})
+    assert answer == {"ok": True, "event_id": event["id"], "queued": 1, "skipped": 0}, answer
+    emails = local_stack.emails_to(address, at_least=2, timeout=20)
+    join = emails[1].get_body(preferencelist=("plain",))
+    assert join is not None
+    (link,) = set(re.findall(r"http://127\.0\.0\.1:\d+/join/[\w\-.]+", join.get_content()))
+    # Then, from the send moment on, the link redirects to the event's Zoom meeting
+    frozen = local_stack.request("PUT", "/_local/clock", json_body={"now": event["starts_at"]})
+    assert frozen.status == 200
+    try:
+        followed = local_stack.request("GET", urlsplit(link).path)
+    finally:
+        local_stack.request("DELETE", "/_local/clock")
+    assert followed.status == 302
+    assert followed.headers["location"] == event["zoom_join_url"]

@@ -311,17 +311,21 @@ def test_a_cancelled_place_is_410_and_a_bad_token_404(fast_ses):
 
 
 class CrashingSes:
-    """SES that accepts messages and then kills the process right after the k-th acceptance."""
+    """SES that kills the process at the k-th send: right after accepting it (before our write),
+    or just before it reaches SES."""
 
-    def __init__(self, real, crash_after: int) -> None:
+    def __init__(self, real, crash_at: int, *, accepted: bool) -> None:
         self.real = real
-        self.crash_after = crash_after
-        self.accepted = 0
+        self.crash_at = crash_at
+        self.accepted_before_crash = accepted
+        self.calls = 0
 
     def send_email(self, **kwargs):
+        self.calls += 1
+        if self.calls == self.crash_at and not self.accepted_before_crash:
+            raise Crash()
         answer = self.real.send_email(**kwargs)
-        self.accepted += 1
-        if self.accepted == self.crash_after:
+        if self.calls == self.crash_at:
             raise Crash()
         return answer
 
@@ -329,9 +333,10 @@ class CrashingSes:
 CRASH_POINTS = [1, 2, 3, 7, 10, 11, 19, 24, 25]
 
 
+@pytest.mark.parametrize("accepted", [True, False], ids=["after-ses-accepted", "before-ses"])
 @pytest.mark.parametrize("k", CRASH_POINTS)
-def test_a_sender_that_dies_after_the_kth_send_is_finished_by_the_next_without_missing_anyone(
-    fast_ses, monkeypatch, k
+def test_a_sender_that_dies_at_the_kth_send_is_finished_by_the_next_without_missing_anyone(
+    fast_ses, monkeypatch, k, accepted
 ):
     event_id = create_event(starts_at="2026-12-09T14:00:00")
     addresses = add_registrants(event_id, 25, now=clock.now())
@@ -340,7 +345,7 @@ def test_a_sender_that_dies_after_the_kth_send_is_finished_by_the_next_without_m
     run_dispatch(EVENT_DAY_RUN)
     mailer = services.mailer()
     real = mailer.ses
-    monkeypatch.setattr(mailer, "_ses", CrashingSes(real, k))
+    monkeypatch.setattr(mailer, "_ses", CrashingSes(real, k, accepted=accepted))
 
     with pytest.raises(Crash):
         pump(fast_ses)
@@ -354,7 +359,10 @@ def test_a_sender_that_dies_after_the_kth_send_is_finished_by_the_next_without_m
     counts = join_emails_by_recipient()
     assert set(counts) == set(addresses), "someone was missed"
     duplicates = sum(n - 1 for n in counts.values())
-    assert duplicates <= 1, counts  # only the message SES accepted just before the crash
+    moment = "after SES accepted it" if accepted else "before it reached SES"
+    print(f"crash at send {k}, {moment}: {len(counts)}/25 reached, {duplicates} duplicate(s)")
+    # Only a message SES accepted just before the crash can go twice.
+    assert duplicates == (1 if accepted else 0), counts
     assert queued_messages(fast_ses) == 0
 
 
@@ -488,3 +496,37 @@ def test_a_sender_running_out_of_time_gives_the_batch_back_and_it_is_resumed(fas
     assert sum(join_emails_by_recipient().values()) == 3
     pump(fast_ses)  # redelivered: the lease was given back, so it goes on where it stopped
     assert join_emails_by_recipient() == {a: 1 for a in addresses}
+
+
+def test_the_heartbeat_check_reports_a_late_morning_until_the_run_completes(fast_ses, capsys):
+    import json as json_module
+
+    from functions.dispatch.handler import lambda_handler
+    from tests.conftest import LambdaContext
+
+    def late_metric() -> list[float]:
+        values = []
+        for line in capsys.readouterr().out.splitlines():
+            if '"MorningSendLate"' in line:
+                values.extend(json_module.loads(line)["MorningSendLate"])
+        return values
+
+    clock.freeze(datetime(2026, 12, 9, 8, 15, tzinfo=UTC))
+    missing = lambda_handler({"check_heartbeat": "2026-12-09T08:15:00Z"}, LambdaContext())
+    assert missing == {"late": True}
+    assert late_metric() == [1.0]
+
+    run_dispatch(EVENT_DAY_RUN)
+    capsys.readouterr()
+    done = lambda_handler({"check_heartbeat": "2026-12-09T08:15:00Z"}, LambdaContext())
+
+    assert done == {"late": False}
+    assert late_metric() == [0.0]
+
+
+def test_a_run_without_a_scheduled_time_runs_for_now(fast_ses):
+    event_id = create_event(starts_at="2026-12-09T14:00:00")
+    add_registrants(event_id, 1, now=clock.now())
+    clock.freeze(datetime(2026, 12, 9, 9, 30, tzinfo=UTC))  # a manual run after the morning's
+
+    assert run_dispatch()["events"] == [{"event_id": event_id, "queued": 1, "skipped": 0}]
