@@ -104,7 +104,7 @@ class LambdaContext:
     aws_request_id = "00000000-0000-0000-0000-000000000000"
 
     def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+        return 60_000
 
 
 def call_api(method: str, path: str, **kwargs: Any) -> Answer:
