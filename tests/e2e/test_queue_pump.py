@@ -218,6 +218,6 @@ def test_mappings_come_from_the_sqs_events_of_the_template() -> None:
         function_id="SenderFunction",
         queue_url="https://sqs.local/outbound",
         queue_arn="arn:aws:sqs:eu-west-2:123456789012:outbound",
-        batch_size=10,
+        batch_size=1,
         report_batch_item_failures=True,
     )
