@@ -1,69 +1,20 @@
 """AdminFunction: the admins' actions, run from Lambda console test events `{"action": ...}`.
 
 Answers `{"ok": true, ...}` or `{"ok": false, "error": {"code", "message", "fields"}}`; it never
-raises for bad input. Example events for every action live in infra/console-events/.
+raises for bad input. Example events for every action live in infra/console-events/. The actions
+themselves live in `functions/admin/actions_*.py`, each registering with `registry.action`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
-from shared import admin_events, clock, services
+from functions.admin import actions_events  # noqa: F401 - registers its actions
+from functions.admin.registry import ACTIONS, logger
 from shared.errors import DomainError
-from shared.models import Event
-
-logger = Logger(service="admin")
-
-
-def event_view(event: Event) -> dict[str, Any]:
-    """The whole event for admins, Zoom details and counters included, times in its own zone."""
-    view = event.model_dump(mode="json")
-    view["starts_at"] = event.local_start.isoformat()
-    view["ends_at"] = event.local_end.isoformat()
-    view["spaces_left"] = event.spaces_left
-    return view
-
-
-def _create_event(request: admin_events.CreateEvent) -> dict[str, Any]:
-    event = admin_events.create_event(services.repository(), request, clock.now())
-    logger.info("event created", extra={"event_id": event.id})
-    return {"event": event_view(event)}
-
-
-def _update_event(request: admin_events.UpdateEvent) -> dict[str, Any]:
-    event, time_changed = admin_events.update_event(services.repository(), request, clock.now())
-    logger.info("event updated", extra={"event_id": event.id, "time_changed": time_changed})
-    return {"event": event_view(event)}
-
-
-def _list_events(request: admin_events.ListEvents) -> dict[str, Any]:
-    events = admin_events.list_events(services.repository(), request, clock.now())
-    return {"events": [event_view(e) for e in events]}
-
-
-class SendLinks(BaseModel):
-    model_config = {"extra": "forbid"}
-    action: Literal["send_links"] = "send_links"
-    event_id: str = Field(min_length=1, max_length=100)
-
-
-def _send_links(request: SendLinks) -> dict[str, Any]:
-    row = services.dispatcher().send_links_now(request.event_id, clock.now())
-    logger.info("links sent by an admin", extra=row.as_dict())
-    return row.as_dict()
-
-
-ACTIONS: dict[str, tuple[type[BaseModel], Callable[[Any], dict[str, Any]]]] = {
-    "create_event": (admin_events.CreateEvent, _create_event),
-    "update_event": (admin_events.UpdateEvent, _update_event),
-    "list_events": (admin_events.ListEvents, _list_events),
-    "send_links": (SendLinks, _send_links),
-}
 
 
 def _failure(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:

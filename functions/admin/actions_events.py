@@ -1,0 +1,42 @@
+"""Admin actions on events: create_event, update_event, list_events, send_links."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from functions.admin.registry import ActionModel, action, event_view, logger
+from shared import admin_events, clock, services
+
+
+@action("create_event", admin_events.CreateEvent)
+def create_event(request: admin_events.CreateEvent) -> dict[str, Any]:
+    event = admin_events.create_event(services.repository(), request, clock.now())
+    logger.info("event created", extra={"event_id": event.id})
+    return {"event": event_view(event)}
+
+
+@action("update_event", admin_events.UpdateEvent)
+def update_event(request: admin_events.UpdateEvent) -> dict[str, Any]:
+    event, time_changed = admin_events.update_event(services.repository(), request, clock.now())
+    logger.info("event updated", extra={"event_id": event.id, "time_changed": time_changed})
+    return {"event": event_view(event)}
+
+
+@action("list_events", admin_events.ListEvents)
+def list_events(request: admin_events.ListEvents) -> dict[str, Any]:
+    events = admin_events.list_events(services.repository(), request, clock.now())
+    return {"events": [event_view(e) for e in events]}
+
+
+class SendLinks(ActionModel):
+    action: Literal["send_links"] = "send_links"
+    event_id: str = Field(min_length=1, max_length=100)
+
+
+@action("send_links", SendLinks)
+def send_links(request: SendLinks) -> dict[str, Any]:
+    row = services.dispatcher().send_links_now(request.event_id, clock.now())
+    logger.info("links sent by an admin", extra=row.as_dict())
+    return row.as_dict()
