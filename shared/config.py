@@ -34,6 +34,8 @@ class Settings(BaseModel):
     sender_max_concurrency: int = Field(default=2, alias="SENDER_MAX_CONCURRENCY", ge=1)
     # Used when SES's own GetAccount cannot be asked (the local stack's moto lacks it).
     ses_max_send_rate: float = Field(default=1.0, alias="SES_MAX_SEND_RATE", gt=0)
+    # The private bucket AdminFunction writes registration exports to (empty: exports are off).
+    export_bucket: str = Field(default="", alias="EXPORT_BUCKET")
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 

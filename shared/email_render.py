@@ -15,6 +15,7 @@ on paths that never send a message.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from shared.calendar_links import google_calendar_url, outlook_calendar_url
-from shared.timefmt import date_in_words, when_in_words
+from shared.timefmt import date_in_words, span_in_words, time_in_words, when_in_words
 
 if TYPE_CHECKING:
     import jinja2
@@ -262,6 +263,184 @@ def render_join_link(
         now=now,
         unsubscribe_url=unsubscribe_url,
     )
+
+
+# --- changes and cancellations ------------------------------------------------------------------
+
+PREVIEW_PREFIX = "[Preview] "
+
+
+def render_change(
+    *,
+    to_name: str,
+    to_address: str,
+    item: EventItem,
+    old_starts_at: datetime | None,
+    old_ends_at: datetime | None,
+    time_changed: bool,
+    zoom_changed: bool,
+    manage_url: str,
+    unsubscribe_url: str,
+    uid_domain: str,
+    sender_name: str,
+    sender_address: str,
+    now: datetime,
+) -> RenderedEmail:
+    """An event the person has a place at has changed: its time (start, end or duration: the new
+    and the old time in words, and a calendar file with the same UID and the event's higher
+    SEQUENCE), or its Zoom details after the join links went out, or both.
+
+    The Zoom details (with the personal `/join/` link) are shown when `item.include_join_details`:
+    the person already has the morning email, so the change must reach them here.
+    """
+    if not time_changed and not zoom_changed:
+        raise ValueError("a change email needs a change of time or of Zoom details")
+    if zoom_changed and not item.include_join_details:
+        raise ValueError("new Zoom details go only to someone whose join link already went out")
+    if not item.has_place:
+        raise ValueError("a change email goes only to someone with a place, not the waiting list")
+    _require_absolute(manage_url)
+    _require_absolute(unsubscribe_url)
+    if item.include_join_details:
+        _require_personal_join_link(item)
+    event = item.event
+    with_place = EventItem(
+        event=event,
+        event_url=item.event_url,
+        join_url=item.join_url,
+        status="registered",
+        include_join_details=item.include_join_details,
+    )
+    (view,) = _item_views([with_place], uid_domain=uid_domain)
+    old_when, summary = "", "It has a new time."
+    if time_changed and old_starts_at is not None and old_ends_at is not None:
+        old_when = span_in_words(old_starts_at, old_ends_at, event.timezone)
+        summary = _what_changed(old_starts_at, old_ends_at, event)
+    title = event.title
+    subject = _clean(f"New time: {title}" if time_changed else f"New Zoom details: {title}")
+    context = {
+        "subject": subject,
+        "name": _clean(to_name),
+        "item": view,
+        "time_changed": time_changed,
+        "zoom_changed": zoom_changed,
+        "summary": summary,
+        "old_when": old_when,
+        "manage_url": manage_url,
+        "unsubscribe_url": unsubscribe_url,
+        "sender_name": _clean(sender_name),
+    }
+    return _build(
+        kind="change",
+        template="change",
+        context=context,
+        subject=subject,
+        attachments=[(view["ics_filename"], view["ics"])] if time_changed else [],
+        to_name=to_name,
+        to_address=to_address,
+        sender_name=sender_name,
+        sender_address=sender_address,
+        now=now,
+        unsubscribe_url=unsubscribe_url,
+    )
+
+
+def render_cancellation(
+    *,
+    to_name: str,
+    to_address: str,
+    item: EventItem,
+    message: str,
+    signup_url: str,
+    manage_url: str,
+    unsubscribe_url: str,
+    uid_domain: str,
+    sender_name: str,
+    sender_address: str,
+    now: datetime,
+) -> RenderedEmail:
+    """An event is cancelled: to everyone with a place (`registered`) or on its waiting list
+    (`waitlisted`), with the admin's own `message` if any, and a calendar file with
+    `STATUS:CANCELLED` and the event's (raised) SEQUENCE, so calendars take it out."""
+    from shared.ics import event_calendar
+
+    _require_absolute(signup_url)
+    _require_absolute(manage_url)
+    _require_absolute(unsubscribe_url)
+    event = item.event
+    subject = _clean(f"Cancelled: {event.title}")
+    ics_filename = f"conversation-{event.local_start:%Y-%m-%d}.ics"
+    ics = event_calendar(event, uid_domain=uid_domain, url=item.event_url, cancelled=True)
+    context = {
+        "subject": subject,
+        "name": _clean(to_name),
+        "title": _clean(event.title),
+        "when": when_in_words(event),
+        "starts_iso": event.local_start.isoformat(),
+        "waitlisted": not item.has_place,
+        "message": message.strip(),
+        "ics_filename": ics_filename,
+        "signup_url": signup_url,
+        "manage_url": manage_url,
+        "unsubscribe_url": unsubscribe_url,
+        "sender_name": _clean(sender_name),
+    }
+    return _build(
+        kind="cancellation",
+        template="cancellation",
+        context=context,
+        subject=subject,
+        attachments=[(ics_filename, ics)],
+        to_name=to_name,
+        to_address=to_address,
+        sender_name=sender_name,
+        sender_address=sender_address,
+        now=now,
+        unsubscribe_url=unsubscribe_url,
+    )
+
+
+def as_preview(rendered: RenderedEmail) -> RenderedEmail:
+    """The same message with its subject prefixed "[Preview] ": for the admin's own inbox.
+
+    Only the Subject header is rewritten (encoded as `_build` encodes it); body and attachments
+    stay byte for byte what a registrant would get."""
+    subject = PREVIEW_PREFIX + rendered.subject
+    scratch = EmailMessage(policy=SMTP)
+    _set_subject(scratch, subject)
+    header = scratch.as_bytes().partition(b"\r\n\r\n")[0] + b"\r\n"
+    head, _blank, body = rendered.raw.partition(b"\r\n\r\n")
+    new_head, replaced = re.subn(
+        rb"(?m)^Subject:[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*", lambda _match: header, head + b"\r\n", count=1
+    )
+    if replaced != 1:
+        raise ValueError("the message has no Subject header")
+    return RenderedEmail(
+        kind=rendered.kind,
+        to=rendered.to,
+        subject=subject,
+        raw=new_head + b"\r\n" + body,
+        message_id=rendered.message_id,
+    )
+
+
+def _what_changed(old_starts_at: datetime, old_ends_at: datetime, event: Event) -> str:
+    """One plain sentence on what moved: the finish, the start, the day, or both ends."""
+    zone = event.zone
+    old_start, old_end = old_starts_at.astimezone(zone), old_ends_at.astimezone(zone)
+    new_start, new_end = event.local_start, event.local_end
+    if old_start == new_start:
+        return f"It now finishes at {time_in_words(new_end)} rather than {time_in_words(old_end)}."
+    if new_end - new_start == old_end - old_start:
+        if new_start.date() == old_start.date():
+            return (
+                f"It now starts at {time_in_words(new_start)} rather than {time_in_words(old_start)}, "
+                "on the same day."
+            )
+        return f"It has moved to {date_in_words(new_start)}."
+    if new_start.date() == old_start.date():
+        return "It now starts and finishes at different times, on the same day."
+    return f"It has moved to {date_in_words(new_start)}, and its length has changed."
 
 
 # --- building blocks -------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from shared.config import Settings
 from shared.email_render import (
     EventItem,
     RenderedEmail,
+    render_cancellation,
+    render_change,
     render_confirmation,
     render_join_link,
     render_manage_link,
@@ -153,6 +155,66 @@ class Mailer:
             to_name=person.name,
             to_address=person.email,
             item=item,
+            manage_url=self.links.manage(person.person_id, now),
+            unsubscribe_url=self.links.unsubscribe(person.person_id, now),
+            uid_domain=self.links.uid_domain,
+            sender_name=self.settings.sender_name,
+            sender_address=self.settings.sender_address,
+            now=now,
+        )
+
+    def change_notice(
+        self,
+        person: Person,
+        event: Event,
+        *,
+        old_starts_at: datetime | None,
+        old_ends_at: datetime | None,
+        time_changed: bool,
+        zoom_changed: bool,
+        include_join: bool,
+        now: datetime,
+    ) -> RenderedEmail:
+        """A change of time and/or Zoom details (shared/notices.py decides who and when).
+        `include_join`: the person's join link already went out for the event's send moment."""
+        item = EventItem(
+            event=event,
+            event_url=self.links.event_page(event.id),
+            join_url=self.links.join(event, person.person_id),
+            include_join_details=include_join,
+        )
+        return render_change(
+            to_name=person.name,
+            to_address=person.email,
+            item=item,
+            old_starts_at=old_starts_at,
+            old_ends_at=old_ends_at,
+            time_changed=time_changed,
+            zoom_changed=zoom_changed,
+            manage_url=self.links.manage(person.person_id, now),
+            unsubscribe_url=self.links.unsubscribe(person.person_id, now),
+            uid_domain=self.links.uid_domain,
+            sender_name=self.settings.sender_name,
+            sender_address=self.settings.sender_address,
+            now=now,
+        )
+
+    def cancellation_notice(
+        self, person: Person, event: Event, *, waitlisted: bool, message: str, now: datetime
+    ) -> RenderedEmail:
+        """The event is cancelled: to a registrant or (`waitlisted`) someone on its waiting list."""
+        item = EventItem(
+            event=event,
+            event_url=self.links.event_page(event.id),
+            join_url=self.links.join(event, person.person_id),
+            status="waitlisted" if waitlisted else "registered",
+        )
+        return render_cancellation(
+            to_name=person.name,
+            to_address=person.email,
+            item=item,
+            message=message,
+            signup_url=self.links.signup_page(),
             manage_url=self.links.manage(person.person_id, now),
             unsubscribe_url=self.links.unsubscribe(person.person_id, now),
             uid_domain=self.links.uid_domain,

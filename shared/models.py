@@ -132,6 +132,7 @@ class Person(BaseModel):
     confirmation_sent_at: datetime | None = None
     manage_link_sent_at: datetime | None = None
     created_at: datetime | None = None
+    expires_at: datetime | None = None  # TTL: the end of the person's latest event plus retention
 
 
 class Registration(BaseModel):

@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import aws
 from shared.errors import Unavailable
-from shared.models import Event, EventStatus, Person, Registration, RegistrationStatus, Role
+from shared.models import Event, EventStatus, Person, Registration, RegistrationStatus, Role, Suppression
 
 logger = Logger(service="repository")
 _serializer = TypeSerializer()
@@ -553,6 +553,22 @@ class Repository:
             update["ConditionExpression"] = condition
         return {"Update": update}
 
+    def delete_event(self, event_id: str) -> None:
+        """Delete an event nobody registered for (its batch items too, if any)."""
+        keys = [
+            {"PK": item["PK"], "SK": item["SK"]}
+            for item in self._query(
+                KeyConditionExpression="PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"EVENT#{event_id}"}},
+                ProjectionExpression="PK, SK",
+            )
+        ]
+        for key in keys:
+            try:
+                self.client.delete_item(TableName=self.table_name, Key=key)
+            except (ClientError, BotoCoreError) as error:
+                raise _unavailable(error) from error
+
     # --- the morning send ---------------------------------------------------------------------------
 
     def people(self, person_ids: Iterable[str]) -> dict[str, Person]:
@@ -729,3 +745,395 @@ class Repository:
         except TransactionConflict:
             return False
         return True
+
+    # --- data protection: subject access, erasure, unsuppressing (shared/privacy.py) ----------------
+
+    def raw_person(self, person_id: str) -> dict[str, Any] | None:
+        """The whole profile item as stored, every attribute (a subject access request shows all)."""
+        return self.get_item(person_key(person_id))
+
+    def raw_registrations_of(self, person_id: str) -> list[dict[str, Any]]:
+        """Every registration item of a person as stored, cancelled ones included."""
+        keys = [
+            {"PK": item["PK"], "SK": item["SK"]}
+            for item in self._query(
+                IndexName=PERSON_INDEX,
+                KeyConditionExpression="GSI2PK = :person",
+                ExpressionAttributeValues={":person": {"S": f"PERSON#{person_id}"}},
+            )
+        ]
+        items = [from_item(item) for item in self.batch_get(keys)] if keys else []
+        for item in items:
+            item["event_id"] = str(item["PK"]).removeprefix("EVENT#")
+        return sorted(items, key=lambda item: str(item.get("GSI2SK", "")))
+
+    def event_batches(self, event_id: str, *, notices: bool = False) -> list[dict[str, Any]]:
+        """Every morning-send batch item of an event, whatever its send moment (with `notices`,
+        every change-notice batch item instead). Each holds `recipients`: [{"person_id", ...}]."""
+        items = self._query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :batch)",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"EVENT#{event_id}"},
+                ":batch": {"S": "NOTICEBATCH#" if notices else "BATCH#"},
+            },
+        )
+        return [from_item(item) for item in items]
+
+    def remove_batch_recipient(self, event_id: str, batch_sk: str, index: int, person_id: str) -> bool:
+        """Take one recipient out of a batch item's list, only if it is still at that index."""
+        return (
+            self.update(
+                Key={"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": batch_sk}},
+                UpdateExpression=f"REMOVE recipients[{int(index)}]",
+                ConditionExpression=f"recipients[{int(index)}].person_id = :person",
+                ExpressionAttributeValues={":person": {"S": person_id}},
+            )
+            is not None
+        )
+
+    def _delete_key(self, key: dict[str, Any]) -> None:
+        try:
+            self.client.delete_item(TableName=self.table_name, Key=key)
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
+
+    def delete_registration(self, event_id: str, person_id: str) -> None:
+        """Erase a registration item. The event's counters are left as they are (reports)."""
+        self._delete_key(registration_key(event_id, person_id))
+
+    def address_rate_limit_windows(self, person_id: str) -> list[str]:
+        """The windows of the per-address sign-up rate limit still held for a person."""
+        items = self._query(
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"RATE#address#{person_id}"}},
+            ProjectionExpression="SK",
+        )
+        return [item["SK"]["S"] for item in items]
+
+    def delete_address_rate_limits(self, person_id: str, windows: Iterable[str]) -> None:
+        for window in windows:
+            self._delete_key({"PK": {"S": f"RATE#address#{person_id}"}, "SK": {"S": window}})
+
+    def delete_person(self, person_id: str) -> None:
+        self._delete_key(person_key(person_id))
+
+    def keep_only_suppression(self, person_id: str, suppression: Suppression) -> None:
+        """Replace the profile by its key and suppression alone: no address, no name, no expiry,
+        so the keyed hash keeps the person unmailed and says nothing else about them."""
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={**person_key(person_id), "suppression": {"S": suppression.value}},
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
+
+    def clear_suppression(self, person_id: str) -> bool:
+        """Remove our suppression (and its dates) from a profile; False when it had none."""
+        return (
+            self.update(
+                Key=person_key(person_id),
+                UpdateExpression="REMOVE suppression, suppressed_at, unsubscribed_at",
+                ConditionExpression="attribute_exists(suppression)",
+            )
+            is not None
+        )
+
+    # --- change and cancellation notices (shared/notices.py) ---------------------------------------
+    #   notice        PK EVENT#<event_id>  SK NOTICE#<n>            n = 00001, 00002, ... per event
+    #   notice batch  PK EVENT#<event_id>  SK NOTICEBATCH#<n>#<k>   recipients: person ids only
+    #   on the event: notices (how many so far), told_starts_at / told_ends_at / told_zoom (what
+    #   registrants were last told); on a registration: notified_for (the last notice number sent
+    #   to that person), notice_failed_for (a notice SES refused for that address).
+
+    @staticmethod
+    def notice_sk(number: int) -> str:
+        return f"NOTICE#{number:05d}"
+
+    @staticmethod
+    def notice_batch_prefix(number: int | None = None) -> str:
+        return "NOTICEBATCH#" if number is None else f"NOTICEBATCH#{number:05d}#"
+
+    def _get_consistent(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            item: dict[str, Any] | None = self.client.get_item(
+                TableName=self.table_name, Key=key, ConsistentRead=True
+            ).get("Item")
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
+        return item
+
+    def event_with_notice_state(self, event_id: str) -> tuple[Event, dict[str, Any]] | None:
+        """The event (read consistently) and its notice bookkeeping: `notices` (int), and
+        `told_starts_at`, `told_ends_at` (datetimes) and `told_zoom` (str), each None until recorded."""
+        item = self._get_consistent(event_key(event_id))
+        if item is None:
+            return None
+        values = from_item(item)
+        state = {
+            "notices": int(values.get("notices", 0)),
+            "told_starts_at": parse_iso(values.get("told_starts_at")),
+            "told_ends_at": parse_iso(values.get("told_ends_at")),
+            "told_zoom": values.get("told_zoom"),
+        }
+        return event_from_item(item), state
+
+    def get_event_consistent(self, event_id: str) -> Event | None:
+        item = self._get_consistent(event_key(event_id))
+        return event_from_item(item) if item else None
+
+    @staticmethod
+    def _told_condition(expected: dict[str, Any], values: dict[str, Any]) -> str:
+        """The event still says what `expected` says (told_* and the notice count)."""
+        parts = []
+        for name in ("told_starts_at", "told_ends_at", "told_zoom"):
+            was = expected.get(name)
+            if was is None:
+                parts.append(f"attribute_not_exists({name})")
+            else:
+                parts.append(f"{name} = :was_{name}")
+                values[f":was_{name}"] = {"S": iso(was) if isinstance(was, datetime) else str(was)}
+        parts.append(Repository._notices_condition(int(expected.get("notices", 0)), values))
+        return " AND ".join(parts)
+
+    @staticmethod
+    def _notices_condition(count: int, values: dict[str, Any]) -> str:
+        values[":was_notices"] = {"N": str(count)}
+        if count == 0:
+            return "(attribute_not_exists(notices) OR notices = :was_notices)"
+        return "notices = :was_notices"
+
+    def record_told_baseline(self, event_id: str, starts_at: datetime, ends_at: datetime, zoom: str) -> None:
+        """First record of what registrants know (the event as it stands), if none is recorded yet."""
+        self.update(
+            Key=event_key(event_id),
+            UpdateExpression="SET told_starts_at = if_not_exists(told_starts_at, :s), "
+            "told_ends_at = if_not_exists(told_ends_at, :e), told_zoom = if_not_exists(told_zoom, :z)",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={
+                ":s": {"S": iso(starts_at)},
+                ":e": {"S": iso(ends_at)},
+                ":z": {"S": zoom},
+            },
+        )
+
+    def record_told(
+        self, event_id: str, told: tuple[datetime, datetime, str], expected: dict[str, Any]
+    ) -> bool:
+        """Registrants may now be taken to know `told`, without an email (a silent change).
+        False if the bookkeeping moved since `expected` was read."""
+        values: dict[str, Any] = {
+            ":s": {"S": iso(told[0])},
+            ":e": {"S": iso(told[1])},
+            ":z": {"S": told[2]},
+        }
+        condition = "attribute_exists(PK) AND " + self._told_condition(expected, values)
+        return (
+            self.update(
+                Key=event_key(event_id),
+                UpdateExpression="SET told_starts_at = :s, told_ends_at = :e, told_zoom = :z",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+            is not None
+        )
+
+    def _put_notice_op(self, event_id: str, number: int, notice: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": to_item({"PK": f"EVENT#{event_id}", "SK": self.notice_sk(number), **notice}),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+
+    def create_change_notice(
+        self,
+        event_id: str,
+        number: int,
+        notice: dict[str, Any],
+        told: tuple[datetime, datetime, str],
+        expected: dict[str, Any],
+    ) -> bool:
+        """One transaction: the notice item, and the event's `told_*` and notice count moved on,
+        only if nobody else did so first and the event is still scheduled."""
+        values: dict[str, Any] = {
+            ":s": {"S": iso(told[0])},
+            ":e": {"S": iso(told[1])},
+            ":z": {"S": told[2]},
+            ":n": {"N": str(number)},
+            ":scheduled": {"S": EventStatus.scheduled.value},
+        }
+        condition = "attribute_exists(PK) AND #status = :scheduled AND " + self._told_condition(
+            expected, values
+        )
+        try:
+            self.transact(
+                [
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": event_key(event_id),
+                            "UpdateExpression": "SET told_starts_at = :s, told_ends_at = :e, "
+                            "told_zoom = :z, notices = :n",
+                            "ConditionExpression": condition,
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                    self._put_notice_op(event_id, number, notice),
+                ]
+            )
+        except TransactionConflict:
+            return False
+        return True
+
+    def cancel_event_with_notice(
+        self, event_id: str, number: int, notice: dict[str, Any], now: datetime
+    ) -> bool:
+        """One transaction: the event cancelled (its calendar sequence raised) and its
+        cancellation notice stored; False if it was no longer scheduled, or another notice won."""
+        values: dict[str, Any] = {
+            ":cancelled": {"S": EventStatus.cancelled.value},
+            ":scheduled": {"S": EventStatus.scheduled.value},
+            ":now": {"S": iso(now)},
+            ":one": {"N": "1"},
+            ":zero": {"N": "0"},
+            ":n": {"N": str(number)},
+        }
+        condition = "attribute_exists(PK) AND #status = :scheduled AND " + self._notices_condition(
+            number - 1, values
+        )
+        try:
+            self.transact(
+                [
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": event_key(event_id),
+                            "UpdateExpression": "SET #status = :cancelled, updated_at = :now, "
+                            "#sequence = if_not_exists(#sequence, :zero) + :one, notices = :n",
+                            "ConditionExpression": condition,
+                            "ExpressionAttributeNames": {"#status": "status", "#sequence": "sequence"},
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                    self._put_notice_op(event_id, number, notice),
+                ]
+            )
+        except TransactionConflict:
+            return False
+        return True
+
+    def list_notices(self, event_id: str) -> list[dict[str, Any]]:
+        """Every notice of an event, oldest first, each with its `number`."""
+        items = self._query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": f"EVENT#{event_id}"}, ":prefix": {"S": "NOTICE#"}},
+            ConsistentRead=True,
+        )
+        notices = []
+        for item in items:
+            values = from_item(item)
+            values["number"] = int(str(values["SK"]).removeprefix("NOTICE#"))
+            notices.append(values)
+        return notices
+
+    def get_notice(self, event_id: str, number: int) -> dict[str, Any] | None:
+        item = self._get_consistent({"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": self.notice_sk(number)}})
+        if item is None:
+            return None
+        values = from_item(item)
+        values["number"] = number
+        return values
+
+    def notice_batches(self, event_id: str, number: int | None = None) -> list[dict[str, Any]]:
+        """The batch items of one notice, or of every notice of the event."""
+        items = self._query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"EVENT#{event_id}"},
+                ":prefix": {"S": self.notice_batch_prefix(number)},
+            },
+            ConsistentRead=True,
+        )
+        return [from_item(item) for item in items]
+
+    def batch_item(self, event_id: str, batch_sk: str) -> dict[str, Any] | None:
+        return self.get_item({"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": batch_sk}})
+
+    def lock_notice(self, event_id: str, number: int, now: datetime, until: datetime) -> bool:
+        """Only one caller at a time decides a notice's batches."""
+        return (
+            self.update(
+                Key={"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": self.notice_sk(number)}},
+                UpdateExpression="SET planning_until = :until",
+                ConditionExpression="attribute_exists(PK) AND "
+                "(attribute_not_exists(planning_until) OR planning_until < :now)",
+                ExpressionAttributeValues={":until": {"S": iso(until)}, ":now": {"S": iso(now)}},
+            )
+            is not None
+        )
+
+    def unlock_notice(self, event_id: str, number: int, *, planned: bool) -> None:
+        """Give the planning lock back; `planned`: every batch is written and was queued once."""
+        self.update(
+            Key={"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": self.notice_sk(number)}},
+            UpdateExpression=("SET planned = :yes " if planned else "") + "REMOVE planning_until",
+            ExpressionAttributeValues={":yes": {"BOOL": True}} if planned else None,
+        )
+
+    @staticmethod
+    def _notice_mark(values: dict[str, Any]) -> int:
+        return max(int(values.get("notified_for", 0)), int(values.get("notice_failed_for", 0)))
+
+    def registrations_with_notice_marks(self, event_id: str) -> list[tuple[Registration, int]]:
+        """Every registration of an event with the last notice number handled for it (0: none)."""
+        items = self._query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :reg)",
+            ExpressionAttributeValues={":pk": {"S": f"EVENT#{event_id}"}, ":reg": {"S": "REG#"}},
+        )
+        return [(registration_from_item(item), self._notice_mark(from_item(item))) for item in items]
+
+    def notice_targets(
+        self, event_id: str, person_ids: Iterable[str]
+    ) -> dict[str, tuple[Registration, int, Person | None]]:
+        """For each person id: their registration, the last notice number handled for it, and
+        their profile (None if gone), in BatchGetItems. People without a registration are left out."""
+        wanted = list(dict.fromkeys(person_ids))
+        keys = [registration_key(event_id, p) for p in wanted] + [person_key(p) for p in wanted]
+        registrations: dict[str, tuple[Registration, int]] = {}
+        people: dict[str, Person] = {}
+        for item in self.batch_get(keys):
+            if item["SK"]["S"] == "PROFILE":
+                found = person_from_item(item)
+                people[found.person_id] = found
+            else:
+                registration = registration_from_item(item)
+                registrations[registration.person_id] = (registration, self._notice_mark(from_item(item)))
+        return {
+            person_id: (registration, mark, people.get(person_id))
+            for person_id, (registration, mark) in registrations.items()
+        }
+
+    def mark_notified(self, event_id: str, person_id: str, number: int, now: datetime) -> bool:
+        """One conditional write per recipient, after SES accepted their notice."""
+        return (
+            self.update(
+                Key=registration_key(event_id, person_id),
+                UpdateExpression="SET notified_for = :n, notified_at = :now",
+                ConditionExpression="attribute_exists(PK) AND "
+                "(attribute_not_exists(notified_for) OR notified_for < :n)",
+                ExpressionAttributeValues={":n": {"N": str(number)}, ":now": {"S": iso(now)}},
+            )
+            is not None
+        )
+
+    def mark_notice_failed(self, event_id: str, person_id: str, number: int) -> None:
+        """SES refused this address for this notice (MessageRejected): not tried again for it."""
+        self.update(
+            Key=registration_key(event_id, person_id),
+            UpdateExpression="SET notice_failed_for = :n",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":n": {"N": str(number)}},
+        )

@@ -211,7 +211,10 @@ def sign_up(
         operations.append(
             repository.op_save_person(
                 person,
-                expires_at=expires_at,
+                # The profile lives as long as the person's latest event, not this sign-up's.
+                expires_at=max(expires_at, previous.expires_at)
+                if previous and previous.expires_at
+                else expires_at,
                 clear_unsubscribe=clear_unsubscribe,
                 mark_confirmation=plan.send_confirmation,
                 only_if_no_confirmation_since=None if plan.new_registrations else now - RESEND_AFTER,

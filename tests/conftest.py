@@ -164,6 +164,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         )
         for name, value in stack.environment.items():
             monkeypatch.setenv(name, value)
+        if "ExportBucket" in stack.physical:  # AdminFunction's own variable (not in Globals)
+            monkeypatch.setenv("EXPORT_BUCKET", stack.physical["ExportBucket"])
         services.reset()
         clock.freeze(FIXED_NOW)
         try:

@@ -1,4 +1,5 @@
-"""Admin actions on events: create_event, update_event, list_events, send_links."""
+"""Admin actions on events: create_event, list_events, send_links. (update_event, which may email
+registrants, lives in actions_changes.py with cancel_event and preview_email.)"""
 
 from __future__ import annotations
 
@@ -14,13 +15,6 @@ from shared import admin_events, clock, services
 def create_event(request: admin_events.CreateEvent) -> dict[str, Any]:
     event = admin_events.create_event(services.repository(), request, clock.now())
     logger.info("event created", extra={"event_id": event.id})
-    return {"event": event_view(event)}
-
-
-@action("update_event", admin_events.UpdateEvent)
-def update_event(request: admin_events.UpdateEvent) -> dict[str, Any]:
-    event, time_changed = admin_events.update_event(services.repository(), request, clock.now())
-    logger.info("event updated", extra={"event_id": event.id, "time_changed": time_changed})
     return {"event": event_view(event)}
 
 

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from functions.admin import actions_events  # noqa: F401 - registers its actions
+# Each module registers its actions on import.
+from functions.admin import (  # noqa: F401
+    actions_changes,
+    actions_data,
+    actions_events,
+    actions_people,
+)
 from functions.admin.registry import ACTIONS, logger
 from shared.errors import DomainError
 
@@ -50,6 +58,15 @@ def run_action(event: Any) -> dict[str, Any]:
         return _failure(error.code, error.message, error.fields)
 
 
+metrics = Metrics(service="admin")
+
+
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_action(event)
+    answer = run_action(event)
+    if answer["ok"]:
+        metrics.add_metric(name="AdminActionsRun", unit=MetricUnit.Count, value=1)
+    else:
+        metrics.add_metric(name="AdminActionsRefused", unit=MetricUnit.Count, value=1)
+    return answer

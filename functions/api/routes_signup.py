@@ -6,23 +6,28 @@ from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from functions.api.pages import render
 from functions.api.routes_events import upcoming_events
 from functions.api.schemas import EventList, PublicEvent, SignupAnswer, SignupRegistration, SignupResult
 from functions.api.web import html_response, json_response, logger, prefers_html, read_body, validation_failed
-from shared import clock, services, tokens
+from shared import clock, notify_admins, services, tokens
 from shared.config import get_settings
-from shared.errors import DomainError, ValidationFailed
+from shared.errors import DomainError, Unavailable, ValidationFailed
 from shared.models import ROLE_LABELS, Event, EventStatus, SignupRequest
 from shared.signup import Limits, SignupOutcome, sign_up
 from shared.timefmt import when_in_words
 
 router = APIGatewayHttpRouter()
+# Powertools shares one metric set among every Metrics instance; functions/api/handler.py flushes
+# it (`@metrics.log_metrics`) at the end of each invocation, with the dimension service=api.
+metrics = Metrics(service="api")
 
 SIGNUP_PAGE_MARKER = "signup_page"
 
@@ -77,6 +82,29 @@ def _answer(outcome: SignupOutcome) -> SignupAnswer:
     )
 
 
+def _count_refused(error: DomainError) -> None:
+    # A failing dependency (503) is not a refusal: the API's 5xx metric and alarm count it.
+    if not isinstance(error, Unavailable):
+        metrics.add_metric(name="SignUpsRefused", unit=MetricUnit.Count, value=1)
+
+
+def _count_and_notify(request: SignupRequest, outcome: SignupOutcome) -> None:
+    """Metrics of a stored sign-up, and the admins' notice when it kept access needs."""
+    if outcome.honeypot:
+        return
+    new = [item.event for item in outcome.items if item.changed]
+    metrics.add_metric(name="SignUps", unit=MetricUnit.Count, value=len(new))
+    if outcome.send_confirmation and outcome.confirmation == "sent":
+        metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
+    elif outcome.send_confirmation and outcome.confirmation == "queued":
+        metrics.add_metric(name="EmailsQueued", unit=MetricUnit.Count, value=1)
+    # Access needs are kept only with their own consent, and only on new registrations.
+    if new and request.access_needs and request.access_needs_consent:
+        context = router.lambda_context
+        remaining = context.get_remaining_time_in_millis() if context is not None else None
+        notify_admins.notify_access_needs(new, remaining_ms=remaining)
+
+
 def _redirect(result: dict[str, str]) -> Response[str]:
     base = get_settings().signup_redirect_url
     separator = "&" if urlsplit(base).query else "?"
@@ -107,7 +135,11 @@ def _from_signup_page(form: dict[str, Any]) -> bool:
 )
 def create_signup() -> Response[str]:
     event = router.current_event
-    data, is_form = read_body(event)
+    try:
+        data, is_form = read_body(event)
+    except DomainError as error:
+        _count_refused(error)
+        raise
     wants_page = is_form and prefers_html(event.headers, page=False)
     own_page = wants_page and _from_signup_page(data)
     try:
@@ -132,6 +164,7 @@ def create_signup() -> Response[str]:
             schedule=services.schedule(),
         )
     except DomainError as error:
+        _count_refused(error)
         logger.info(
             "sign-up refused", extra={"code": error.code, "fields": sorted((error.fields or {}).keys())}
         )
@@ -141,6 +174,7 @@ def create_signup() -> Response[str]:
             return _redirect({"result": "error", "code": error.code})
         raise
     status = 201 if outcome.anything_new else 200
+    _count_and_notify(request, outcome)
     logger.info(
         "sign-up",
         extra={

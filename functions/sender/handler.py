@@ -1,7 +1,8 @@
 """SenderFunction: sends the emails waiting on the outbound queue, one SQS batch at a time.
 
-Two kinds of message: a morning-send batch (`join_links`: one batch item of up to 100 people,
-sent at this instance's share of SES's rate) and a single email that could not go at once
+Three kinds of message: a morning-send batch (`join_links`: one batch item of up to 100 people,
+sent at this instance's share of SES's rate), a batch of change or cancellation notices
+(`notice`, shared/notices.py, sent the same way) and a single email that could not go at once
 (confirmation, manage link, place offered). A message that fails is reported as a partial batch
 failure, so SQS delivers it again later and only it; after maxReceiveCount it goes to the
 dead-letter queue.
@@ -19,8 +20,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import clock, services
+from shared import clock, notices, services
 from shared.dispatch import STOPPING_CODES, SendingStopped
+from shared.mailer import SendFailed
 
 logger = Logger(service="sender")
 metrics = Metrics(service="sender")
@@ -37,23 +39,29 @@ def _remaining_seconds() -> float:
 
 def send_one(record: SQSRecord) -> None:
     job = json.loads(record.body)
-    if job.get("kind") == "join_links":
+    if job.get("kind") in ("join_links", notices.JOB_KIND):
+        batches = services.link_sender() if job["kind"] == "join_links" else notices.sender()
         try:
-            result = services.link_sender().send_batch(job, clock.now(), _remaining_seconds)
+            result = batches.send_batch(job, clock.now(), _remaining_seconds)
         except SendingStopped as stopped:
             if stopped.code in STOPPING_CODES:
                 metrics.add_metric(name="SendingStopped", unit=MetricUnit.Count, value=1)
             logger.warning("sending stopped; the batch stays queued", extra={"ses_code": stopped.code})
             raise
-        metrics.add_metric(name="JoinLinksSent", unit=MetricUnit.Count, value=result.sent)
+        name = "JoinLinks" if job["kind"] == "join_links" else "Notices"
+        metrics.add_metric(name=f"{name}Sent", unit=MetricUnit.Count, value=result.sent)
         if result.rejected:
-            metrics.add_metric(name="JoinLinksRejected", unit=MetricUnit.Count, value=result.rejected)
+            metrics.add_metric(name=f"{name}Rejected", unit=MetricUnit.Count, value=result.rejected)
         logger.info(
-            "join links batch",
+            "join links batch" if job["kind"] == "join_links" else "notices batch",
             extra={"sent": result.sent, "skipped": result.skipped, "rejected": result.rejected},
         )
         return
-    message_id = services.mailer().process_job(job, clock.now())
+    try:
+        message_id = services.mailer().process_job(job, clock.now())
+    except SendFailed:
+        metrics.add_metric(name="EmailsFailed", unit=MetricUnit.Count, value=1)
+        raise
     if message_id is not None:
         metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
     logger.info("queued email handled", extra={"kind": job.get("kind"), "sent": message_id is not None})

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import clock, services, suppression, tokens
 
 logger = Logger(service="ses_events")
+metrics = Metrics(service="ses_events")
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: Any, context: LambdaContext) -> dict[str, int]:
     try:
@@ -35,4 +38,6 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, int]:
         now=clock.now(),
     )
     logger.info("ses event handled", extra=outcome.log_fields())
-    return outcome.answer()
+    answer = outcome.answer()
+    metrics.add_metric(name="AddressesSuppressed", unit=MetricUnit.Count, value=answer["suppressed"])
+    return answer

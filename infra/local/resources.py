@@ -93,8 +93,8 @@ def create_stack(
     region: str = "eu-west-2",
     template: dict[str, Any] | None = None,
 ) -> Stack:
-    """Create every table, queue, secret and SES configuration set the template declares; verify
-    the sender in SES.
+    """Create every table, queue, secret, bucket and SES configuration set the template declares;
+    verify the sender in SES.
 
     `parameters` override the template's parameter defaults (PublicBaseUrl and SenderAddress
     have none). Returns the functions' environment as `sam deploy` would set it from Globals.
@@ -165,6 +165,17 @@ def create_stack(
             boto3.client("sesv2", region_name=region).create_configuration_set(ConfigurationSetName=name)
             stack.physical[logical] = name
 
+    for logical, resource in resources.items():
+        if resource["Type"] == "AWS::S3::Bucket":
+            if "Condition" in resource and not resolver.condition(resource["Condition"]):
+                continue
+            props = resolver.resolve(resource.get("Properties", {}))
+            name = create_bucket(props, f"{stack_name}-{logical}".lower(), region)
+            stack.physical[logical] = name
+            stack.arns[logical] = f"arn:aws:s3:::{name}"
+
+    create_topics(resources, resolver, stack, stack_name, region)
+
     variables = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     for name, value in variables.items():
         resolved = resolver.resolve(value)
@@ -173,3 +184,81 @@ def create_stack(
         if resolved is not NO_VALUE:
             stack.environment[name] = str(resolved)
     return stack
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule in the S3 API's shape (the fields a template here uses)."""
+    api: dict[str, Any] = {
+        "Status": rule.get("Status", "Enabled"),
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
+    if isinstance(rule.get("Id"), str):
+        api["ID"] = rule["Id"]
+    if "ExpirationInDays" in rule:
+        api["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    elif "ExpiredObjectDeleteMarker" in rule:
+        api["Expiration"] = {"ExpiredObjectDeleteMarker": bool(rule["ExpiredObjectDeleteMarker"])}
+    noncurrent = rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
+    noncurrent = rule.get("NoncurrentVersionExpirationInDays", noncurrent)
+    if noncurrent is not None:
+        api["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(noncurrent)}
+    if "AbortIncompleteMultipartUpload" in rule:
+        days = rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+        api["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(days)}
+    return api
+
+
+def create_bucket(props: dict[str, Any], default_name: str, region: str) -> str:
+    """An S3 bucket with the settings moto can hold: name, default encryption, public access
+    block, ownership, versioning and lifecycle rules (moto keeps them; it does not expire
+    objects). Values the local stack cannot resolve (a KMS key it does not create, a BucketName
+    built with !Sub) are left out. Returns the bucket's name."""
+    s3 = boto3.client("s3", region_name=region)
+    name = props.get("BucketName")
+    name = name if isinstance(name, str) else default_name
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=name, **location)
+    rules = []
+    for rule in props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", []):
+        default = {
+            key: value
+            for key, value in rule.get("ServerSideEncryptionByDefault", {}).items()
+            if isinstance(value, str)  # a KMS key the local stack does not create is left out
+        }
+        api: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": default}
+        if isinstance(rule.get("BucketKeyEnabled"), bool):
+            api["BucketKeyEnabled"] = rule["BucketKeyEnabled"]
+        rules.append(api)
+    if rules:
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+    if isinstance(props.get("PublicAccessBlockConfiguration"), dict):
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+        )
+    if isinstance(props.get("OwnershipControls"), dict):
+        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=props["OwnershipControls"])
+    status = props.get("VersioningConfiguration", {}).get("Status")
+    if isinstance(status, str):
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": status})
+    lifecycle = props.get("LifecycleConfiguration", {}).get("Rules", [])
+    if lifecycle:
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(rule) for rule in lifecycle]}
+        )
+    return name
+
+
+def create_topics(
+    resources: dict[str, Any], resolver: Resolver, stack: Stack, stack_name: str, region: str
+) -> None:
+    """Every SNS topic the template declares (its subscriptions are not made: they are email).
+    `Ref` of a topic is its ARN, so `physical` and `arns` both hold the ARN."""
+    sns = boto3.client("sns", region_name=region)
+    for logical, resource in resources.items():
+        if resource["Type"] != "AWS::SNS::Topic":
+            continue
+        if "Condition" in resource and not resolver.condition(resource["Condition"]):
+            continue
+        arn = sns.create_topic(Name=f"{stack_name}-{logical}")["TopicArn"]
+        stack.physical[logical] = arn
+        stack.arns[logical] = arn

@@ -52,9 +52,10 @@ def test_create_event_names_each_bad_field(aws):
 
 
 def test_an_unknown_action_or_a_non_object_is_answered_not_raised(aws):
-    assert invoke_admin({"action": "launch_rockets"})["error"]["fields"] == {
-        "action": "must be one of create_event, list_events, send_links, update_event"
-    }
+    unknown = invoke_admin({"action": "launch_rockets"})
+    assert unknown["ok"] is False
+    assert unknown["error"]["fields"]["action"].startswith("must be one of ")
+    assert "create_event" in unknown["error"]["fields"]["action"]
     assert invoke_admin({})["ok"] is False
     ended_before_start = invoke_admin(
         {

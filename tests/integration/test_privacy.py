@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from contextlib import contextmanager
 
@@ -19,6 +20,13 @@ PERSONAL = [
 ]
 
 
+class EveryField(logging.Formatter):
+    """Every attribute of a record, `extra` fields included, not just its message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({**record.__dict__, "message": record.getMessage()}, default=str)
+
+
 @contextmanager
 def every_log_line():
     """Capture everything any logger writes, our own at DEBUG (the most they could ever say) and
@@ -26,6 +34,7 @@ def every_log_line():
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setLevel(logging.DEBUG)
+    handler.setFormatter(EveryField())
     loggers = [logging.getLogger()] + [
         logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
     ]
@@ -111,3 +120,41 @@ def test_keys_tokens_urls_and_queue_messages_carry_no_address(aws, monkeypatch):
     ]
     assert links
     assert_nothing_personal(" ".join(links))
+
+
+def test_a_whole_flow_logs_no_address_name_access_need_or_zoom_detail(aws, monkeypatch):
+    """Sign-up, a validation failure, the morning send, the join link, a cancellation and admin
+    actions, with every log line captured (our loggers at DEBUG)."""
+    from datetime import UTC, datetime
+
+    from shared import clock
+    from tests.conftest import invoke_admin
+    from tests.integration.morning import pump, run_dispatch
+
+    monkeypatch.setenv("SES_MAX_SEND_RATE", "1000")
+    services.reset()
+    details = {"name": "Zadie Quartermaine", "email": "Zadie.Q@example.org", "role": "lived_experience"}
+    with every_log_line() as logs:
+        event_id = create_event(starts_at="2026-12-09T14:00:00", capacity=1)
+        sign_up([event_id], **details, access_needs="wheelchair-accessible", access_needs_consent=True)
+        sign_up([event_id], name="Quentin Waitlister", email="quentin.w@example.org", role="academic")
+        call_api("POST", "/signups", json_body={**details, "email": "zadie.q@", "event_ids": [event_id]})
+        invoke_admin({"action": "list_registrations", "event_id": event_id})
+        clock.freeze(datetime(2026, 12, 9, 7, 0, tzinfo=UTC))
+        run_dispatch("2026-12-09T07:00:00Z")
+        pump(aws)
+        join = next(m for m in outbox() if "Zoom link" in str(m["Subject"]))
+        token = text_part(join).split("/join/")[1].split()[0]
+        assert call_api("GET", f"/join/{token}").status == 302
+        manage = text_part(join).split("/manage?token=")[1].split()[0]
+        call_api("POST", "/manage/cancel", json_body={"token": manage, "event_id": event_id})
+        invoke_admin(
+            {"action": "add_registration", "event_id": event_id, "name": "Sam Phoneonly", "role": "other"}
+        )
+        invoke_admin({"action": "resend_link", "event_id": event_id, "email": "quentin.w@example.org"})
+
+    text = logs.getvalue()
+    assert "join link" in text and "dispatch run" in text  # the capture saw the flow
+    assert_nothing_personal(text)
+    for secret in ("Quentin", "quentin.w@example.org", "Sam Phoneonly"):
+        assert secret.lower() not in text.lower(), secret

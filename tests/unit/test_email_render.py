@@ -18,6 +18,9 @@ from icalendar import Calendar
 from shared.email_render import (
     EventItem,
     RenderedEmail,
+    as_preview,
+    render_cancellation,
+    render_change,
     render_confirmation,
     render_join_link,
     render_manage_link,
@@ -781,4 +784,262 @@ def test_long_non_ascii_subjects_read_back_exactly_with_no_doubled_spaces(paddin
         assert message["Subject"] == rendered.subject
         assert "  " not in message["Subject"]
         headers = rendered.raw.split(b"\r\n\r\n", 1)[0]
+        assert all(len(line) <= 78 for line in headers.split(b"\r\n"))
+
+
+# --- changes and cancellations ----------------------------------------------------------------
+
+OLD_START = datetime(2026, 12, 9, 14, 0, tzinfo=UTC)
+OLD_END = datetime(2026, 12, 9, 15, 30, tzinfo=UTC)
+SIGNUP_URL = f"{BASE}/signup"
+
+
+def change(item: EventItem | None = None, **changes: Any) -> RenderedEmail:
+    moved = make_event(
+        starts_at=datetime(2026, 12, 10, 15, 0, tzinfo=UTC),
+        ends_at=datetime(2026, 12, 10, 16, 30, tzinfo=UTC),
+        zoom_join_url=RAW_ZOOM_URL,
+        sequence=2,
+    )
+    arguments: dict[str, Any] = {
+        **PERSON,
+        **SENDER,
+        "item": item or item_for(moved),
+        "old_starts_at": OLD_START,
+        "old_ends_at": OLD_END,
+        "time_changed": True,
+        "zoom_changed": False,
+        "manage_url": MANAGE_URL,
+        "unsubscribe_url": UNSUBSCRIBE_URL,
+        "uid_domain": "events.example.org",
+        "now": NOW,
+    }
+    arguments.update(changes)
+    return render_change(**arguments)
+
+
+def cancellation(item: EventItem | None = None, **changes: Any) -> RenderedEmail:
+    arguments: dict[str, Any] = {
+        **PERSON,
+        **SENDER,
+        "item": item or item_for(make_event(status="cancelled", sequence=3, zoom_join_url=RAW_ZOOM_URL)),
+        "message": "",
+        "signup_url": SIGNUP_URL,
+        "manage_url": MANAGE_URL,
+        "unsubscribe_url": UNSUBSCRIBE_URL,
+        "uid_domain": "events.example.org",
+        "now": NOW,
+    }
+    arguments.update(changes)
+    return render_cancellation(**arguments)
+
+
+def test_a_new_time_gives_both_times_in_words_and_a_calendar_file_that_updates_the_old_one():
+    rendered = change()
+    message = parse(rendered)
+    assert rendered.kind == "change"
+    assert message["Subject"] == "New time: Co-production in a Digital World"
+    for body in (text_of(message), html_of(message)):
+        flat = " ".join(body.split())
+        assert "Thursday 10 December 2026, 3:00pm to 4:30pm UK time (GMT)" in flat
+        assert "Wednesday 9 December 2026, 2:00pm to 3:30pm UK time (GMT)" in flat
+        assert "It has moved to Thursday 10 December 2026." in flat
+        assert "You still have your place" in flat
+        assert "We will email you the Zoom link on the morning of the conversation." in flat
+    ((part, calendar),) = calendars_of(message)
+    (vevent,) = calendar.walk("VEVENT")
+    assert part.get_filename() == "conversation-2026-12-10.ics"
+    assert calendar["METHOD"] == "PUBLISH"
+    assert vevent["UID"] == "ev1@events.example.org"
+    assert vevent["SEQUENCE"] == 2
+    assert vevent["STATUS"] == "CONFIRMED"
+    assert vevent.start == datetime(2026, 12, 10, 15, 0, tzinfo=ZoneInfo("Europe/London"))
+    assert str(vevent["URL"]) == f"{BASE}/join/join-ev1"
+    assert message["List-Unsubscribe"] == f"<{UNSUBSCRIBE_URL}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert parsedate_to_datetime(message["Date"]) == NOW
+    assert message["Message-ID"] == rendered.message_id
+    assert message["From"].addresses[0].display_name == "Conversations on Co-production"
+    # Before the morning send: no Zoom details at all
+    readable = everything_readable(message)
+    assert "zoom.us" not in readable and "Passcode" not in readable
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at", "sentence"),
+    [
+        (OLD_START, OLD_END + timedelta(minutes=30), "It now finishes at 4:00pm rather than 3:30pm."),
+        (
+            OLD_START + timedelta(hours=1),
+            OLD_END + timedelta(hours=1),
+            "It now starts at 3:00pm rather than 2:00pm, on the same day.",
+        ),
+        (
+            OLD_START + timedelta(days=7),
+            OLD_END + timedelta(days=7),
+            "It has moved to Wednesday 16 December 2026.",
+        ),
+        (
+            OLD_START - timedelta(hours=1),
+            OLD_END,
+            "It now starts and finishes at different times, on the same day.",
+        ),
+        (
+            OLD_START + timedelta(days=1),
+            OLD_END + timedelta(days=1, hours=1),
+            "It has moved to Thursday 10 December 2026, and its length has changed.",
+        ),
+    ],
+)
+def test_the_change_email_says_in_one_sentence_what_moved(starts_at, ends_at, sentence):
+    event = make_event(starts_at=starts_at, ends_at=ends_at)
+    message = parse(change(item_for(event)))
+    assert sentence in " ".join(text_of(message).split())
+    assert sentence in " ".join(html_of(message).split())
+
+
+def test_a_new_time_across_the_clock_change_names_the_zone_of_each_time():
+    summer = datetime(2026, 10, 24, 13, 0, tzinfo=UTC)  # 2:00pm BST
+    event = make_event(
+        starts_at=datetime(2026, 10, 31, 14, 0, tzinfo=UTC),
+        ends_at=datetime(2026, 10, 31, 15, 30, tzinfo=UTC),
+    )
+    message = parse(change(item_for(event), old_starts_at=summer, old_ends_at=summer + timedelta(minutes=90)))
+    text = " ".join(text_of(message).split())
+    assert "Saturday 31 October 2026, 2:00pm to 3:30pm UK time (GMT)" in text
+    assert "Saturday 24 October 2026, 2:00pm to 3:30pm UK time (BST)" in text
+
+
+def test_new_zoom_details_give_the_personal_link_and_details_never_the_raw_url_and_no_calendar_file():
+    event = make_event(zoom_join_url=RAW_ZOOM_URL)
+    rendered = change(item_for(event, include_join_details=True), time_changed=False, zoom_changed=True)
+    message = parse(rendered)
+    assert message["Subject"] == "New Zoom details: Co-production in a Digital World"
+    assert calendars_of(message) == []
+    assert message.get_content_type() == "multipart/alternative"
+    for body in (text_of(message), html_of(message)):
+        flat = " ".join(body.split())
+        assert "The Zoom details for Co-production in a Digital World have changed." in flat
+        assert f"{BASE}/join/join-ev1" in body
+        assert f"Meeting ID: {event.zoom_meeting_id}" in body
+        assert f"Passcode: {event.zoom_passcode}" in body
+        assert "Your personal link has not changed: it now takes you to the new meeting." in flat
+        assert "Wednesday 9 December 2026, 2:00pm to 3:30pm UK time (GMT)" in flat
+        assert "The old time" not in flat
+    readable = everything_readable(message)
+    assert RAW_ZOOM_URL not in readable and "zoom.us" not in readable
+
+
+def test_a_new_time_after_the_links_went_out_repeats_the_join_details():
+    event = make_event(
+        starts_at=OLD_START + timedelta(hours=1),
+        ends_at=OLD_END + timedelta(hours=1),
+        zoom_join_url=RAW_ZOOM_URL,
+    )
+    message = parse(change(item_for(event, include_join_details=True)))
+    text = text_of(message)
+    assert "How to join" in text
+    assert f"Passcode: {event.zoom_passcode}" in text
+    assert "We will email you the Zoom link" not in " ".join(text.split())
+    assert "zoom.us" not in everything_readable(message)
+
+
+def test_a_change_email_refuses_no_change_zoom_news_without_details_and_the_waiting_list():
+    with pytest.raises(ValueError, match="change"):
+        change(time_changed=False, zoom_changed=False)
+    with pytest.raises(ValueError, match="join link"):
+        change(time_changed=False, zoom_changed=True)
+    with pytest.raises(ValueError, match="waiting list"):
+        change(item_for(make_event(), status="waitlisted"))
+    with pytest.raises(ValueError, match="/join/"):
+        change(
+            item_for(make_event(zoom_join_url=RAW_ZOOM_URL), join_url=RAW_ZOOM_URL, include_join_details=True)
+        )
+    with pytest.raises(ValueError, match="absolute"):
+        change(unsubscribe_url="/unsubscribe?token=x")
+
+
+def test_a_cancellation_for_a_place_carries_a_cancelled_calendar_file_with_the_same_uid():
+    rendered = cancellation()
+    message = parse(rendered)
+    assert rendered.kind == "cancellation"
+    assert message["Subject"] == "Cancelled: Co-production in a Digital World"
+    ((part, calendar),) = calendars_of(message)
+    (vevent,) = calendar.walk("VEVENT")
+    assert part.get_filename() == "conversation-2026-12-09.ics"
+    assert vevent["UID"] == "ev1@events.example.org"
+    assert vevent["STATUS"] == "CANCELLED"
+    assert vevent["SEQUENCE"] == 3
+    assert str(vevent["URL"]) == f"{BASE}/events/ev1"
+    assert "This conversation has been cancelled." in str(vevent["DESCRIPTION"])
+    for body in (text_of(message), html_of(message)):
+        flat = " ".join(body.split())
+        assert "We are sorry to tell you that Co-production in a Digital World has been cancelled." in flat
+        assert "Wednesday 9 December 2026, 2:00pm to 3:30pm UK time (GMT)" in flat
+        assert "Your place has been cancelled with it" in flat
+        assert "A message from the organisers" not in flat
+    assert SIGNUP_URL in text_of(message)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    readable = everything_readable(message)
+    assert "zoom.us" not in readable and "/join/" not in readable
+
+
+def test_a_cancellation_for_the_waiting_list_says_so_and_still_carries_the_calendar_file():
+    message = parse(cancellation(item_for(make_event(status="cancelled"), status="waitlisted")))
+    flat = " ".join(text_of(message).split())
+    assert "You were on the waiting list for this conversation" in flat
+    assert "Your place has been cancelled" not in flat
+    assert "If you added it to your calendar" in flat
+    ((_part, calendar),) = calendars_of(message)
+    assert calendar.walk("VEVENT")[0]["STATUS"] == "CANCELLED"
+
+
+def test_the_admins_message_is_kept_in_text_and_escaped_in_html():
+    message = parse(
+        cancellation(message="Our speaker is <b>unwell</b>.\n\nWe will write with a new date & time.")
+    )
+    text, html = text_of(message), html_of(message)
+    assert "  Our speaker is <b>unwell</b>." in text.splitlines()
+    assert "  We will write with a new date & time." in text.splitlines()
+    assert "<b>unwell</b>" not in html
+    assert "Our speaker is &lt;b&gt;unwell&lt;/b&gt;." in html
+    assert "new date &amp; time." in html
+
+
+@pytest.mark.parametrize("which", ["time", "zoom", "cancellation", "cancellation-with-message"])
+def test_change_and_cancellation_text_parts_read_well_and_carry_every_html_link(which):
+    if which == "time":
+        rendered = change()
+    elif which == "zoom":
+        event = make_event(zoom_join_url=RAW_ZOOM_URL)
+        rendered = change(item_for(event, include_join_details=True), time_changed=False, zoom_changed=True)
+    else:
+        rendered = cancellation(
+            message="A long message from the organisers " * 8 if "message" in which else ""
+        )
+    message = parse(rendered)
+    text, html = text_of(message), html_of(message)
+    assert "click here" not in text.lower() and "click here" not in html.lower()
+    assert "<" not in text
+    for line in text.splitlines():
+        assert len(line) <= 72 or line.startswith("https://"), line
+    hrefs = [href.replace("&amp;", "&") for href in re.findall(r'href="([^"]+)"', html)]
+    assert hrefs
+    for href in hrefs:
+        assert href.startswith("https://")
+        assert href in text
+    assert '<html lang="en-GB">' in html and "<img" not in html
+
+
+def test_a_preview_prefixes_the_subject_and_changes_nothing_else():
+    title = f"Siân's conversation {'x' * 30} {DASH} and a few more words to fold"
+    for rendered in (change(), cancellation(), join_link(item_for(make_event(title=title)))):
+        preview = as_preview(rendered)
+        message, original = parse(preview), parse(rendered)
+        assert message["Subject"] == f"[Preview] {rendered.subject}" == preview.subject
+        assert "  " not in message["Subject"]
+        assert message["Message-ID"] == original["Message-ID"] == preview.message_id
+        assert list(message) == list(original)
+        assert preview.raw.split(b"\r\n\r\n", 1)[1] == rendered.raw.split(b"\r\n\r\n", 1)[1]
+        headers = preview.raw.split(b"\r\n\r\n", 1)[0]
         assert all(len(line) <= 78 for line in headers.split(b"\r\n"))

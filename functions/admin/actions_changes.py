@@ -1,0 +1,76 @@
+"""Admin actions that reach registrants: update_event (and its `notify`), cancel_event, and
+preview_email. Who is told, and how exactly once, is shared/notices.py's business."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from functions.admin.registry import ActionModel, action, event_view, logger
+from shared import admin_events, clock, notices
+from shared.models import check_address, has_control_characters
+
+EventId = Field(min_length=1, max_length=100)
+Message = Field(default=None, max_length=2000, description="Shown in the email, in the admin's words")
+
+
+def _printable_text(value: str | None) -> str | None:
+    # Line breaks are welcome in a message; other control characters are not.
+    if value is not None and has_control_characters(
+        value.replace("\n", "").replace("\r", "").replace("\t", "")
+    ):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+@action("update_event", admin_events.UpdateEvent)
+def update_event(request: admin_events.UpdateEvent) -> dict[str, Any]:
+    event, notified = notices.service().update_event(request, clock.now())
+    logger.info("event updated", extra={"event_id": event.id, "notify": request.notify, "notified": notified})
+    return {"event": event_view(event), "notified": notified}
+
+
+class CancelEvent(ActionModel):
+    action: Literal["cancel_event"] = "cancel_event"
+    event_id: str = EventId
+    message: str | None = Message
+    dry_run: bool = False
+
+    _message = field_validator("message")(_printable_text)
+
+
+@action("cancel_event", CancelEvent)
+def cancel_event(request: CancelEvent) -> dict[str, Any]:
+    event, notified = notices.service().cancel_event(
+        request.event_id, request.message or "", dry_run=request.dry_run, now=clock.now()
+    )
+    logger.info(
+        "event cancelled" if not request.dry_run else "event cancellation tried (dry run)",
+        extra={"event_id": event.id, "notified": notified},
+    )
+    return {"event": event_view(event), "notified": notified, "dry_run": request.dry_run}
+
+
+class PreviewEmail(ActionModel):
+    action: Literal["preview_email"] = "preview_email"
+    kind: notices.PreviewKind
+    event_id: str = EventId
+    to: str = Field(max_length=254, description="The admin's own address: the only one the sample goes to")
+    message: str | None = Message  # for a cancellation: the message to try out
+
+    _message = field_validator("message")(_printable_text)
+
+    @field_validator("to")
+    @classmethod
+    def _valid_address(cls, value: str) -> str:
+        return check_address(value)
+
+
+@action("preview_email", PreviewEmail)
+def preview_email(request: PreviewEmail) -> dict[str, Any]:
+    message_id = notices.service().preview(
+        request.kind, request.event_id, request.to, request.message or "", clock.now()
+    )
+    logger.info("preview sent", extra={"kind": request.kind, "event_id": request.event_id})
+    return {"message_id": message_id, "kind": request.kind}

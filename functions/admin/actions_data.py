@@ -1,0 +1,150 @@
+"""Admin actions on data: export_registrations, report, export_person, forget_person, unsuppress.
+
+The logic lives in shared/exports.py (CSV, bucket, report) and shared/privacy.py (subject access,
+erasure, suppression); docs/privacy.md explains what is kept, why and for how long. Logs carry
+event ids and counts only, never an address or a name.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from functions.admin.registry import ActionModel, action, logger
+from shared import aws, clock, exports, privacy, services, tokens
+from shared.config import get_settings
+from shared.errors import NotFound
+from shared.models import check_address
+
+
+class ExportRegistrations(ActionModel):
+    action: Literal["export_registrations"] = "export_registrations"
+    event_id: str = Field(min_length=1, max_length=100)
+
+
+class Report(ActionModel):
+    action: Literal["report"] = "report"
+    from_: date = Field(alias="from", description="First date, inclusive (UK), as YYYY-MM-DD")
+    to: date = Field(description="Last date, inclusive (UK), as YYYY-MM-DD")
+
+    @field_validator("to")
+    @classmethod
+    def _not_before_from(cls, value: date, info: ValidationInfo) -> date:
+        first = info.data.get("from_")
+        if first is not None and value < first:
+            raise ValueError("must be on or after from")
+        return value
+
+
+class PersonAction(ActionModel):
+    email: str = Field(max_length=254)
+
+    @field_validator("email")
+    @classmethod
+    def _valid_address(cls, value: str) -> str:
+        return check_address(value)
+
+
+class ExportPerson(PersonAction):
+    action: Literal["export_person"] = "export_person"
+
+
+class ForgetPerson(PersonAction):
+    action: Literal["forget_person"] = "forget_person"
+    dry_run: bool = False
+
+
+class Unsuppress(PersonAction):
+    action: Literal["unsuppress"] = "unsuppress"
+
+
+def _store() -> exports.ExportStore | None:
+    return exports.export_store(get_settings().export_bucket)
+
+
+def _ses() -> privacy.SesSuppressionList:
+    return privacy.SesSuppressionList(aws.client("sesv2"))
+
+
+@action("export_registrations", ExportRegistrations)
+def export_registrations(request: ExportRegistrations) -> dict[str, Any]:
+    store = _store()
+    if store is None:
+        raise exports.ExportsNotConfigured()
+    repository = services.repository()
+    event = repository.get_event(request.event_id)
+    if event is None:
+        raise NotFound(f"There is no event with id {request.event_id!r}.")
+    registrations = repository.list_registrations(event.id)
+    now = clock.now()
+    key = exports.export_key(event.id, now)
+    store.put_csv(
+        key,
+        exports.registrations_csv(registrations, event),
+        filename=f"{event.id}-registrations-{now.strftime('%Y%m%d-%H%M')}.csv",
+    )
+    logger.info("registrations exported", extra={"event_id": event.id, "rows": len(registrations)})
+    return {
+        "event_id": event.id,
+        "rows": len(registrations),
+        "s3_uri": store.uri(key),
+        "download_url": store.download_url(key),
+        "download_url_expires_in_seconds": exports.DOWNLOAD_SECONDS,
+    }
+
+
+@action("report", Report)
+def report(request: Report) -> dict[str, Any]:
+    events = services.repository().list_events()
+    answer = exports.report(events, request.from_, request.to)
+    logger.info("report made", extra={"events": answer["totals"]["events"]})
+    return answer
+
+
+@action("export_person", ExportPerson)
+def export_person(request: ExportPerson) -> dict[str, Any]:
+    answer = privacy.subject_access(
+        request.email,
+        repository=services.repository(),
+        store=_store(),
+        ses=_ses(),
+        person_id_for=tokens.person_id_for,
+        now=clock.now(),
+    )
+    logger.info(
+        "person exported",
+        extra={"registrations": len(answer["registrations"]), "exports": len(answer["exports"])},
+    )
+    return answer
+
+
+@action("forget_person", ForgetPerson)
+def forget_person(request: ForgetPerson) -> dict[str, Any]:
+    erasure = privacy.forget(
+        request.email,
+        dry_run=request.dry_run,
+        repository=services.repository(),
+        mailer=services.mailer(),
+        store=_store(),
+        ses=_ses(),
+        person_id_for=tokens.person_id_for,
+        now=clock.now(),
+    )
+    logger.info(
+        "person forgotten" if not request.dry_run else "erasure previewed", extra=erasure.log_fields()
+    )
+    return erasure.answer()
+
+
+@action("unsuppress", Unsuppress)
+def unsuppress(request: Unsuppress) -> dict[str, Any]:
+    answer = privacy.unsuppress(
+        request.email, repository=services.repository(), ses=_ses(), person_id_for=tokens.person_id_for
+    )
+    logger.info(
+        "suppression lifted",
+        extra={"profile": answer["profile"], "ses_suppression_list": answer["ses_suppression_list"]},
+    )
+    return answer

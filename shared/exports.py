@@ -1,0 +1,278 @@
+"""Registration exports (CSV in the private export bucket) and the funders' report.
+
+An export is a CSV file of one event's registrations, UTF-8 with a byte-order mark (so Excel
+reads accents and non-Latin names right), written to the export bucket under
+`exports/<event_id>/<timestamp>-<random>.csv` with server-side encryption, and handed to the
+admin as a one-hour presigned URL. The bucket's lifecycle rule deletes exports after 30 days;
+`forget_person` deletes earlier every export that names the person (shared/privacy.py).
+
+Cells a spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`, a tab or a carriage
+return, even after leading spaces) are neutralised with a leading apostrophe: people type their
+own names, and a name like `=HYPERLINK(...)` must stay text when an admin opens the file.
+
+The report reads only the counters kept on each event (`counts`: "<status>#<role>" -> n, and
+`links_opened`), so it survives the expiry and the erasure of registrations and holds nobody's
+personal data.
+
+Everything here but `ExportStore` is pure.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from shared import aws
+from shared.errors import DomainError, Unavailable
+from shared.models import Event, Registration, RegistrationStatus, Role, normalise_address
+
+COLUMNS = (
+    "name",
+    "email",
+    "role",
+    "organisation",
+    "access_needs",
+    "status",
+    "registered_at",
+    "link_sent_at",
+    "opened_at",
+)
+EXPORT_PREFIX = "exports/"
+DOWNLOAD_SECONDS = 3600
+# SSE-S3, as the bucket's default encryption in template.yaml; the bucket refuses other puts.
+SERVER_SIDE_ENCRYPTION = "AES256"
+REPORT_ZONE = ZoneInfo("Europe/London")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+STATUS_ORDER = {
+    RegistrationStatus.registered: 0,
+    RegistrationStatus.waitlisted: 1,
+    RegistrationStatus.cancelled: 2,
+}
+
+
+class ExportsNotConfigured(DomainError):
+    code = "not_configured"
+    status = 503
+    message = "Exports are not set up here: AdminFunction has no EXPORT_BUCKET."
+
+
+# --- the CSV (pure) ----------------------------------------------------------------------------------
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula, made plain text with a leading apostrophe."""
+    if cell.startswith(FORMULA_STARTS) or cell.lstrip(" ").startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def deneutralise(cell: str) -> str:
+    """The value a neutralised cell stands for (to recognise an address in an export)."""
+    return cell[1:] if cell.startswith("'") and neutralise(cell[1:]) != cell[1:] else cell
+
+
+def _when(moment: datetime | None, event: Event) -> str:
+    return moment.astimezone(event.zone).isoformat(timespec="seconds") if moment else ""
+
+
+def export_rows(registrations: Iterable[Registration], event: Event) -> list[list[str]]:
+    """Rows in the order of COLUMNS: places first, then the waiting list, then cancellations,
+    each in the order people signed up; times in the event's own zone, with their offset."""
+    ordered = sorted(
+        registrations,
+        key=lambda r: (STATUS_ORDER[r.status], r.waitlisted_at or r.registered_at, r.person_id),
+    )
+    return [
+        [
+            r.name,
+            r.email,
+            r.role.value,
+            r.organisation,
+            r.access_needs,
+            r.status.value,
+            _when(r.registered_at, event),
+            _when(r.link_sent_at, event),
+            _when(r.opened_at, event),
+        ]
+        for r in ordered
+    ]
+
+
+def registrations_csv(registrations: Iterable[Registration], event: Event) -> bytes:
+    """The export file: header row, one row per registration, every cell neutralised."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)  # the "excel" dialect: CRLF line ends, quotes where needed
+    writer.writerow(COLUMNS)
+    writer.writerows([neutralise(cell) for cell in row] for row in export_rows(registrations, event))
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def csv_names(body: bytes, address: str) -> bool:
+    """Whether an export file holds this address in any cell."""
+    wanted = normalise_address(address)
+    reader = csv.reader(io.StringIO(body.decode("utf-8-sig", errors="replace"), newline=""))
+    return any(normalise_address(deneutralise(cell)) == wanted for row in reader for cell in row)
+
+
+def export_key(event_id: str, now: datetime) -> str:
+    """`exports/<event_id>/<UTC timestamp>-<random>.csv`: sorts by time, never overwrites."""
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    return f"{EXPORT_PREFIX}{event_id}/{stamp}-{secrets.token_hex(3)}.csv"
+
+
+# --- the report (pure) -------------------------------------------------------------------------------
+
+
+def _zero_table() -> dict[str, dict[str, int]]:
+    return {role.value: {status.value: 0 for status in RegistrationStatus} for role in Role}
+
+
+def event_report(event: Event) -> dict[str, Any]:
+    """One event's counts by role and status, from the counters kept on the event."""
+    by_role = _zero_table()
+    for key, count in event.counts.items():
+        status, _, role = key.partition("#")
+        if role in by_role and status in by_role[role]:
+            by_role[role][status] += int(count)
+    totals = {
+        status.value: sum(row[status.value] for row in by_role.values()) for status in RegistrationStatus
+    }
+    return {
+        "event_id": event.id,
+        "title": event.title,
+        "starts_at": event.local_start.isoformat(),
+        "status": event.status.value,
+        "capacity": event.capacity,
+        "counts": by_role,
+        "totals": totals,
+        "links_opened": event.links_opened,
+    }
+
+
+def report(events: Iterable[Event], first: date, last: date) -> dict[str, Any]:
+    """Every event starting from `first` to `last` (inclusive, UK dates), soonest first, and the
+    sums over them."""
+    chosen = sorted(
+        (e for e in events if first <= e.starts_at.astimezone(REPORT_ZONE).date() <= last),
+        key=lambda e: (e.starts_at, e.id),
+    )
+    rows = [event_report(e) for e in chosen]
+    by_role = _zero_table()
+    for row in rows:
+        for role, statuses in row["counts"].items():
+            for status, count in statuses.items():
+                by_role[role][status] += count
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "events": rows,
+        "totals": {
+            "events": len(rows),
+            "counts": by_role,
+            "by_status": {
+                status.value: sum(row["totals"][status.value] for row in rows)
+                for status in RegistrationStatus
+            },
+            "links_opened": sum(row["links_opened"] for row in rows),
+        },
+    }
+
+
+# --- the bucket ------------------------------------------------------------------------------------
+
+
+def s3_client() -> Any:
+    """SigV4 with virtual-hosted addressing: presigned URLs name the bucket's own regional
+    endpoint (a global-endpoint URL can be redirected while a new bucket's DNS settles). An
+    `AWS_ENDPOINT_URL` (the local stack's moto) still gets path-style URLs."""
+    config = aws.client_config().merge(Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+    return boto3.session.Session().client("s3", config=config)
+
+
+def _unavailable(error: Exception) -> Unavailable:
+    code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+    return Unavailable(
+        f"The export bucket did not answer ({code or type(error).__name__}). Please try again in a minute."
+    )
+
+
+@dataclass
+class ExportStore:
+    """The export bucket. Versioning is off (template.yaml), so a delete really deletes; were it
+    turned on, the bucket's lifecycle rule removes a deleted export's old version a day later."""
+
+    bucket: str
+    client: Any
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def put_csv(self, key: str, body: bytes, filename: str) -> None:
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType="text/csv; charset=utf-8",
+                ContentDisposition=f'attachment; filename="{filename}"',
+                ServerSideEncryption=SERVER_SIDE_ENCRYPTION,
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
+
+    def download_url(self, key: str, seconds: int = DOWNLOAD_SECONDS) -> str:
+        url: str = self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds
+        )
+        return url
+
+    def keys(self, prefix: str = EXPORT_PREFIX) -> Iterator[str]:
+        """Every export's key under `prefix`."""
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            ):
+                for stored in page.get("Contents", []):
+                    yield str(stored["Key"])
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
+
+    def read(self, key: str) -> bytes | None:
+        """The file's bytes; None if it went (expired, deleted) since it was listed."""
+        try:
+            body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise _unavailable(error) from error
+        except BotoCoreError as error:
+            raise _unavailable(error) from error
+        return body
+
+    def holding(self, address: str) -> list[str]:
+        """The keys of every export that names this address (each file is read: 30 days of
+        exports of a monthly series is a handful of small files)."""
+        return [
+            key for key in self.keys() if (body := self.read(key)) is not None and csv_names(body, address)
+        ]
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
+
+
+def export_store(bucket: str) -> ExportStore | None:
+    """The configured bucket, or None where exports are not set up."""
+    return ExportStore(bucket, s3_client()) if bucket else None

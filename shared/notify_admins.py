@@ -1,0 +1,75 @@
+"""Notices to the admins (SNS topic `AdminNoticesTopic`): what needs their attention, never who.
+
+A sign-up whose access needs were kept (given with their own consent) is announced once, naming
+the events and the console action that shows the needs (`list_registrations`). The message holds
+no name, address, organisation or the needs themselves: SNS delivers it as a plain email to
+whoever subscribed, outside the stack's access controls.
+
+Publishing is best effort: the sign-up has already been stored and confirmed, so a failure here
+is logged (its type only) and the person's answer is unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from shared import aws
+from shared.models import Event
+from shared.timefmt import date_in_words
+
+TOPIC_ENV = "ADMIN_NOTICES_TOPIC_ARN"
+SUBJECT = "Conversations on Co-production: a sign-up with access needs"
+# Below this much of the invocation left, the notice is skipped rather than risk the sign-up's
+# answer: one SNS attempt takes at most aws.CONNECT_TIMEOUT + aws.READ_TIMEOUT seconds.
+MIN_REMAINING_MS = (aws.CONNECT_TIMEOUT + aws.READ_TIMEOUT + 1) * 1000
+
+# The API's logger (the same one functions/api/web.py configures): only ApiFunction sends notices.
+logger = Logger(service="api")
+
+
+def _event_phrase(event: Event) -> str:
+    return f"“{event.title}” on {date_in_words(event.local_start)}"
+
+
+def _and_join(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def access_needs_message(events: Sequence[Event]) -> str:
+    """`A new sign-up for “Title” on Wednesday 9 December 2026 includes access needs. See
+    list_registrations for <event_id>.` One sentence for any number of events."""
+    return (
+        f"A new sign-up for {_and_join([_event_phrase(e) for e in events])} includes access needs. "
+        f"See list_registrations for {_and_join([e.id for e in events])}."
+    )
+
+
+def notify_access_needs(
+    events: Sequence[Event],
+    *,
+    topic_arn: str | None = None,
+    sns: Any | None = None,
+    remaining_ms: int | None = None,
+) -> bool:
+    """Publish one notice for a sign-up with access needs; True when SNS accepted it.
+
+    Never raises. Without a topic (`ADMIN_NOTICES_TOPIC_ARN` unset) or events, nothing is sent;
+    with too little of the invocation left (`remaining_ms`), the notice is skipped."""
+    topic = os.environ.get(TOPIC_ENV, "") if topic_arn is None else topic_arn
+    if not topic or not events:
+        return False
+    if remaining_ms is not None and remaining_ms < MIN_REMAINING_MS:
+        logger.warning("admin notice skipped: too little time left", extra={"remaining_ms": remaining_ms})
+        return False
+    try:
+        client = sns if sns is not None else aws.client("sns", attempts=1)
+        client.publish(TopicArn=topic, Subject=SUBJECT, Message=access_needs_message(events))
+    except Exception as error:  # best effort: a notice never fails a sign-up
+        logger.warning("admin notice not published", extra={"error_type": type(error).__name__})
+        return False
+    logger.info("admin notice published", extra={"kind": "access_needs", "events": len(events)})
+    return True

@@ -1,0 +1,69 @@
+"""Every admin action has a ready-made Lambda console test event in infra/console-events/, and
+each one, replayed in an admin's order of work, answers ok."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from functions.admin.handler import ACTIONS  # importing the handler registers every action
+from shared import services
+from tests.conftest import invoke_admin
+from tests.integration.helpers import sign_up
+
+CONSOLE_EVENTS = Path(__file__).resolve().parents[2] / "infra" / "console-events"
+
+# The order an admin would meet them in; forget_person (a dry run) last.
+ORDER = [
+    "create_event",
+    "update_event",
+    "list_events",
+    "add_registration",
+    "list_registrations",
+    "send_links",
+    "resend_link",
+    "preview_email",
+    "export_registrations",
+    "report",
+    "export_person",
+    "unsuppress",
+    "cancel_registration",
+    "cancel_event",
+    "delete_event",
+    "forget_person",
+]
+
+
+def load(action: str) -> dict:
+    return json.loads((CONSOLE_EVENTS / f"{action}.json").read_text())
+
+
+def test_there_is_one_console_event_per_action_and_it_names_its_action():
+    files = {path.stem: json.loads(path.read_text()) for path in CONSOLE_EVENTS.glob("*.json")}
+
+    assert set(files) == set(ACTIONS) == set(ORDER)
+    assert all(event["action"] == name for name, event in files.items())
+
+
+def test_every_console_event_replays_ok(aws, monkeypatch):
+    monkeypatch.setenv("SES_MAX_SEND_RATE", "1000")
+    services.reset()
+    answers = {}
+    for action in ORDER:
+        if action == "add_registration":
+            # Someone has signed up on the website by now.
+            event_id = load("list_registrations")["event_id"]
+            assert sign_up([event_id], email="ada@example.org").status == 201
+        if action == "delete_event":
+            draft = {
+                **load("create_event"),
+                "title": "A draft nobody signed up for",
+                "starts_at": "2027-02-10T14:00:00",
+            }
+            assert invoke_admin(draft)["event"]["id"] == load("delete_event")["event_id"]
+        answers[action] = invoke_admin(load(action))
+        assert answers[action]["ok"] is True, (action, answers[action])
+
+    assert answers["create_event"]["event"]["id"] == load("update_event")["event_id"]
+    assert answers["list_registrations"]["counts"]["registered"] == 2
+    assert answers["cancel_event"]["dry_run"] is True
