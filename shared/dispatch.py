@@ -271,20 +271,38 @@ class LinkSender:
     ) -> BatchResult:
         """Send one batch. `remaining_seconds` (the invocation's time left): the batch is given back
         before the function would time out, and resumed where it stopped on redelivery."""
-        self.remaining_seconds = remaining_seconds
-        self._check_time()
         event_id, batch_key = job["event_id"], job["batch"]
         send_moment = parse_iso(job["send_moment"])
         assert send_moment is not None
+        return self.run_leased(
+            event_id,
+            batch_key,
+            now,
+            remaining_seconds,
+            lambda batch, result: self._send(batch, event_id, send_moment, now, result),
+        )
+
+    def run_leased(
+        self,
+        event_id: str,
+        batch_key: str,
+        now: datetime,
+        remaining_seconds: Callable[[], float] | None,
+        work: Callable[[dict[str, Any], BatchResult], None],
+    ) -> BatchResult:
+        """Lease the batch item, do `work` on it, and finish it: done, or given back when SES
+        stops or the invocation is about to time out (the next delivery resumes it)."""
+        self.remaining_seconds = remaining_seconds
+        self._check_time()
         batch = self.repository.lease_batch(event_id, batch_key, now, now + self.lease)
         if batch is None:
-            existing = self.repository.get_item({"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": batch_key}})
+            existing = self.repository.batch_item(event_id, batch_key)
             if existing is None or existing.get("status") == "done":
                 return BatchResult(done=True)  # a duplicate delivery of finished work
             raise BatchBusy(batch_key)
         result = BatchResult()
         try:
-            self._send(batch, event_id, send_moment, now, result)
+            work(batch, result)
         except SendingStopped as stopped:
             result.stopped = stopped.code
             self.repository.finish_batch(event_id, batch_key, done=False)

@@ -45,11 +45,8 @@ from shared import services
 from shared.dispatch import (
     BATCH_RETENTION,
     REQUEUE_AFTER,
-    BatchBusy,
     BatchResult,
     LinkSender,
-    OutOfTime,
-    SendingStopped,
 )
 from shared.email_render import RenderedEmail, as_preview
 from shared.errors import EventClosed, NotFound, Unavailable
@@ -448,28 +445,14 @@ class NoticeSender(LinkSender):
     def send_batch(
         self, job: dict[str, Any], now: datetime, remaining_seconds: Callable[[], float] | None = None
     ) -> BatchResult:
-        self.remaining_seconds = remaining_seconds
-        self._check_time()
         event_id, batch_key, number = str(job["event_id"]), str(job["batch"]), int(job["notice"])
-        batch = self.repository.lease_batch(event_id, batch_key, now, now + self.lease)
-        if batch is None:
-            existing = self.repository.batch_item(event_id, batch_key)
-            if existing is None or existing.get("status") == "done":
-                return BatchResult(done=True)  # a duplicate delivery of finished work
-            raise BatchBusy(batch_key)
-        result = BatchResult()
-        try:
-            self._send_notices(batch, event_id, number, now, result)
-        except SendingStopped as stopped:
-            result.stopped = stopped.code
-            self.repository.finish_batch(event_id, batch_key, done=False)
-            raise
-        except OutOfTime:
-            self.repository.finish_batch(event_id, batch_key, done=False)
-            raise
-        result.done = True
-        self.repository.finish_batch(event_id, batch_key, done=True)
-        return result
+        return self.run_leased(
+            event_id,
+            batch_key,
+            now,
+            remaining_seconds,
+            lambda batch, result: self._send_notices(batch, event_id, number, now, result),
+        )
 
     def _send_notices(
         self, batch: dict[str, Any], event_id: str, number: int, now: datetime, result: BatchResult
