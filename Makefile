@@ -28,7 +28,7 @@ SIGNUP_LIMITS ?= on
 
 # What Lambda runs: Python 3.13 on arm64 (template.yaml Globals). Wheels only, for that platform.
 LAMBDA_PLATFORM := --platform manylinux2014_aarch64 --only-binary=:all: --python-version 3.13 --implementation cp
-# The only source trees a function ships (shared/ includes shared/templates/).
+# The only source trees a function ships (shared/ includes the email templates, shared/mail/templates/).
 LAMBDA_SOURCES := functions shared
 # pip used by the build targets; any pip works, since the target platform is given explicitly.
 LAMBDA_PIP ?= $(PYTHON) -m pip

@@ -39,7 +39,7 @@ def _timed(samples: list[float], action: Callable[[], T]) -> T:
 
 def measure_latency(rounds: int = 50) -> LatencyReport:
     from shared import aws, services
-    from shared.repository import event_key
+    from shared.stores.repository import event_key
 
     with moto_stack():
         event_ids = [create_event(f"Open conversation {n}", days=7 * n) for n in range(1, 6)]

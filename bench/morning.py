@@ -36,7 +36,7 @@ from typing import Any
 from bench.counting import RequestCounter, Tally
 from bench.report import Table
 from bench.stack import create_event, moto_stack
-from shared.dispatch import BATCH_SIZE, TIME_MARGIN_SECONDS
+from shared.workflows.morning_send import BATCH_SIZE, TIME_MARGIN_SECONDS
 
 REGISTRANTS = (1_000, 10_000)
 RATE_REGISTRANTS = 1_000
@@ -329,7 +329,7 @@ def _drain(stack: Any, run: SendRun) -> None:
     with SenderFunction's time budget), sends each batch item through its own paced LinkSender,
     then deletes what it finished (as the event source does)."""
     from shared import clock, services
-    from shared.dispatch import LinkSender, OutOfTime, Pacer
+    from shared.workflows.morning_send import LinkSender, OutOfTime, Pacer
 
     base = services.link_sender()  # SES's rate (GetAccount, else SES_MAX_SEND_RATE) / concurrency
     share = 1.0 / base.pacer.interval

@@ -130,7 +130,8 @@ def retry_budget(configured: dict[str, Any]) -> RetryBudget:
 
 
 def _scenarios(counter: RequestCounter) -> list[Row]:
-    from shared import services, tokens
+    from shared import services
+    from shared.domain import tokens
 
     open_events = [create_event(f"Open conversation {n}", days=7 * n) for n in range(1, 6)]
     small = create_event("Small group", days=14, capacity=1)

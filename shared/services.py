@@ -9,14 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cache
 
-from shared import aws, tokens
+from shared import aws
 from shared.config import get_settings, reset_settings
-from shared.dispatch import Dispatcher, LinkSender, Pacer
-from shared.links import Links
-from shared.mailer import Mailer
-from shared.morning import Schedule
-from shared.repository import Repository
-from shared.ses_account import max_send_rate
+from shared.domain import tokens
+from shared.domain.links import Links
+from shared.domain.schedule import Schedule
+from shared.mail.mailer import Mailer
+from shared.mail.ses_account import max_send_rate
+from shared.stores.repository import Repository
+from shared.workflows.morning_send import Dispatcher, LinkSender, Pacer
 
 # As long as SenderFunction's timeout: a batch not finished by then was lost with its instance.
 SENDER_LEASE = timedelta(seconds=120)

@@ -8,8 +8,9 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from functions.admin.registry import ActionModel, action, event_view, logger
-from shared import admin_events, clock, notices
-from shared.models import check_address, has_control_characters
+from shared import clock
+from shared.domain.models import check_address, has_control_characters
+from shared.workflows import admin_events, notices
 
 EventId = Field(min_length=1, max_length=100)
 Message = Field(default=None, max_length=2000, description="Shown in the email, in the admin's words")

@@ -13,10 +13,12 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from functions.admin.registry import ActionModel, action, logger
-from shared import aws, clock, exports, privacy, services, tokens
+from shared import aws, clock, services
 from shared.config import get_settings
-from shared.errors import NotFound
-from shared.models import check_address
+from shared.domain import tokens
+from shared.domain.errors import NotFound
+from shared.domain.models import check_address
+from shared.workflows import exports, privacy
 
 
 class ExportRegistrations(ActionModel):

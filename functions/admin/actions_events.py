@@ -8,7 +8,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from functions.admin.registry import ActionModel, action, event_view, logger
-from shared import admin_events, clock, services
+from shared import clock, services
+from shared.workflows import admin_events
 
 
 @action("create_event", admin_events.CreateEvent)

@@ -15,13 +15,15 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from functions.admin.registry import ActionModel, action, logger
-from shared import clock, registrations, services, tokens
+from shared import clock, services
 from shared.config import get_settings
-from shared.errors import NotFound, Unavailable, ValidationFailed
-from shared.mailer import SendFailed
-from shared.models import Person, Registration, RegistrationStatus, Role, SignupRequest, check_address
-from shared.repository import TransactionConflict
-from shared.signup import Limits, sign_up
+from shared.domain import tokens
+from shared.domain.errors import NotFound, Unavailable, ValidationFailed
+from shared.domain.models import Person, Registration, RegistrationStatus, Role, SignupRequest, check_address
+from shared.mail.mailer import SendFailed
+from shared.stores.repository import TransactionConflict
+from shared.workflows import registrations
+from shared.workflows.signup import Limits, sign_up
 
 EventId = Field(min_length=1, max_length=100)
 

@@ -22,7 +22,7 @@ from functions.admin import (  # noqa: F401
     actions_people,
 )
 from functions.admin.registry import ACTIONS, logger
-from shared.errors import DomainError
+from shared.domain.errors import DomainError
 
 
 def _failure(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:

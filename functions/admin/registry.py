@@ -2,7 +2,7 @@
 
 An action is a pydantic model of its test event (with `action: Literal["<name>"]`) and a function
 taking the validated model and answering a dict (merged into `{"ok": true, ...}`). Bad input is
-answered by the handler from the model's validation; domain errors from `shared.errors` become
+answered by the handler from the model's validation; domain errors from `shared.domain.errors` become
 `{"ok": false, "error": ...}`. Nothing else may raise for bad input.
 """
 
@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
-from shared.models import Event
+from shared.domain.models import Event
 
 logger = Logger(service="admin")
 

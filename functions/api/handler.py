@@ -30,7 +30,7 @@ from functions.api.web import (
     logger,
     prefers_html,
 )
-from shared.errors import DomainError, NotFound, Unavailable, ValidationFailed
+from shared.domain.errors import DomainError, NotFound, Unavailable, ValidationFailed
 
 # Most requests (pages, GET /events) count nothing: not worth a warning on every container.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -106,7 +106,7 @@ def openapi_document() -> dict[str, Any]:
     """The OpenAPI document generated from the routes, with the bodies the routes read themselves."""
     import json
 
-    from shared.models import SignupRequest
+    from shared.domain.models import SignupRequest
 
     document: dict[str, Any] = json.loads(
         app.get_openapi_json_schema(

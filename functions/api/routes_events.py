@@ -13,9 +13,9 @@ from functions.api.pages import render
 from functions.api.schemas import EventList, PublicEvent
 from functions.api.web import html_response, json_response, prefers_html
 from shared import clock, services
-from shared.errors import NotFound
-from shared.models import Event, EventStatus
-from shared.timefmt import when_in_words
+from shared.domain.errors import NotFound
+from shared.domain.models import Event, EventStatus
+from shared.domain.timefmt import when_in_words
 
 router = APIGatewayHttpRouter()
 
@@ -84,7 +84,7 @@ def _calendar_response(body: bytes, filename: str) -> Response[str]:
 
 @router.get("/events/<event_id>/calendar.ics", summary="One event as an iCalendar file (no Zoom details)")
 def event_calendar(event_id: str) -> Response[str]:
-    from shared.ics import event_calendar as build
+    from shared.mail.ics import event_calendar as build
 
     event = _event_or_404(event_id)
     links = services.links()
@@ -94,7 +94,7 @@ def event_calendar(event_id: str) -> Response[str]:
 
 @router.get("/calendar.ics", summary="Every upcoming event, as a subscribable iCalendar feed")
 def calendar_feed() -> Response[str]:
-    from shared.ics import calendar_feed as build
+    from shared.mail.ics import calendar_feed as build
 
     links = services.links()
     events = [e for e in upcoming_events() if e.status is EventStatus.scheduled]

@@ -12,12 +12,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.api.pages import render
 from functions.api.web import PAGE_HEADERS, html_response, json_response, logger, prefers_html
-from shared import clock, services, tokens
-from shared.errors import NotFound
-from shared.join import resolve_join
-from shared.repository import Repository
-from shared.timefmt import date_in_words, time_in_words, when_in_words, zone_in_words
-from shared.tokens import Purpose
+from shared import clock, services
+from shared.domain import tokens
+from shared.domain.errors import NotFound
+from shared.domain.timefmt import date_in_words, time_in_words, when_in_words, zone_in_words
+from shared.domain.tokens import Purpose
+from shared.stores.repository import Repository
+from shared.workflows.join import resolve_join
 
 router = APIGatewayHttpRouter()
 # Shares Powertools' one metric set; functions/api/handler.py flushes it with service=api.

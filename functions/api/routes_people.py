@@ -16,11 +16,13 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from functions.api.pages import render
 from functions.api.schemas import CancelAnswer, ManageAnswer, ManagedRegistration, UnsubscribeAnswer
 from functions.api.web import html_response, json_response, logger, prefers_html, read_body, validation_failed
-from shared import clock, registrations, services, tokens
-from shared.errors import NotFound, ValidationFailed
-from shared.models import check_address
-from shared.timefmt import when_in_words
-from shared.tokens import Purpose
+from shared import clock, services
+from shared.domain import tokens
+from shared.domain.errors import NotFound, ValidationFailed
+from shared.domain.models import check_address
+from shared.domain.timefmt import when_in_words
+from shared.domain.tokens import Purpose
+from shared.workflows import registrations
 
 router = APIGatewayHttpRouter()
 

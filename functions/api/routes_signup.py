@@ -17,12 +17,14 @@ from functions.api.pages import render
 from functions.api.routes_events import upcoming_events
 from functions.api.schemas import EventList, PublicEvent, SignupAnswer, SignupRegistration, SignupResult
 from functions.api.web import html_response, json_response, logger, prefers_html, read_body, validation_failed
-from shared import clock, notify_admins, services, tokens
+from shared import clock, services
 from shared.config import get_settings
-from shared.errors import DomainError, Unavailable, ValidationFailed
-from shared.models import ROLE_LABELS, Event, EventStatus, SignupRequest
-from shared.signup import Limits, SignupOutcome, sign_up
-from shared.timefmt import when_in_words
+from shared.domain import tokens
+from shared.domain.errors import DomainError, Unavailable, ValidationFailed
+from shared.domain.models import ROLE_LABELS, Event, EventStatus, SignupRequest
+from shared.domain.timefmt import when_in_words
+from shared.workflows import notify_admins
+from shared.workflows.signup import Limits, SignupOutcome, sign_up
 
 router = APIGatewayHttpRouter()
 # Powertools shares one metric set among every Metrics instance; functions/api/handler.py flushes

@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from shared.calendar_links import google_calendar_url, outlook_calendar_url
-from shared.links import Links
-from shared.models import Event
+from shared.domain.calendar_links import google_calendar_url, outlook_calendar_url
+from shared.domain.links import Links
+from shared.domain.models import Event
 
 
 class PublicEvent(BaseModel):

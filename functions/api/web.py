@@ -14,7 +14,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import ValidationError
 
-from shared.errors import DomainError, PayloadTooLarge, Unavailable, UnsupportedMediaType, ValidationFailed
+from shared.domain.errors import (
+    DomainError,
+    PayloadTooLarge,
+    Unavailable,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 
 logger = Logger(service="api")
 

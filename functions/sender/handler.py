@@ -20,9 +20,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import clock, notices, services
-from shared.dispatch import STOPPING_CODES, SendingStopped
-from shared.mailer import SendFailed
+from shared import clock, services
+from shared.mail.mailer import SendFailed
+from shared.workflows import notices
+from shared.workflows.morning_send import STOPPING_CODES, SendingStopped
 
 logger = Logger(service="sender")
 metrics = Metrics(service="sender")

@@ -17,7 +17,9 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import clock, services, suppression, tokens
+from shared import clock, services
+from shared.domain import tokens
+from shared.workflows import suppression
 
 logger = Logger(service="ses_events")
 metrics = Metrics(service="ses_events")

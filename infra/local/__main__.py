@@ -149,7 +149,8 @@ def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
     from infra.local.resources import create_stack, load_template, parameter_defaults
     from infra.local.seed import seed_demo_events
     from infra.local.server import Gateway, cors_from_template
-    from shared import aws, clock, config, services, tokens
+    from shared import aws, clock, config, services
+    from shared.domain import tokens
 
     try:
         from infra.local.moto_atomic import make_dynamodb_requests_atomic

@@ -7,9 +7,10 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared import services, tokens
-from shared.models import Registration, RegistrationStatus, Role
-from shared.repository import registration_key, to_item
+from shared import services
+from shared.domain import tokens
+from shared.domain.models import Registration, RegistrationStatus, Role
+from shared.stores.repository import registration_key, to_item
 from tests.conftest import LambdaContext, outbox
 
 

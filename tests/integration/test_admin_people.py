@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from shared import clock, services, tokens
+from shared import clock, services
+from shared.domain import tokens
 from tests.conftest import invoke_admin, outbox
 from tests.integration.helpers import create_event, sign_up, text_part
 

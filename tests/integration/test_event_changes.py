@@ -13,7 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 from icalendar import Calendar
 
-from shared import clock, services, tokens
+from shared import clock, services
+from shared.domain import tokens
 from tests.conftest import call_api, invoke_admin, outbox
 from tests.integration.helpers import ZOOM, create_event, html_part, sign_up, text_part
 from tests.integration.morning import Crash, add_registrants, job_bodies, pump, queued_messages, run_dispatch
@@ -411,7 +412,7 @@ def test_a_sender_that_dies_mid_batch_is_finished_by_the_next_without_missing_an
 ):
     event_id = create_event(starts_at="2026-12-09T14:00:00")
     addresses = add_registrants(event_id, 25, now=clock.now())
-    monkeypatch.setattr("shared.notices.BATCH_SIZE", 10)
+    monkeypatch.setattr("shared.workflows.notices.BATCH_SIZE", 10)
     start = len(outbox())
     if change == "cancel":
         assert cancel(event_id)["notified"] == 25
@@ -457,7 +458,7 @@ def test_a_duplicate_delivery_of_a_notice_batch_sends_nothing_twice(fast_ses):
 
 
 def test_an_update_that_died_before_its_notice_is_completed_by_running_it_again(fast_ses, monkeypatch):
-    from shared.notices import Notices
+    from shared.workflows.notices import Notices
 
     event_id = create_event(starts_at="2026-12-09T14:00:00")
     addresses = add_registrants(event_id, 3, now=clock.now())

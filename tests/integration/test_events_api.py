@@ -191,7 +191,7 @@ def test_a_wrong_method_is_405_and_an_unknown_path_404(aws):
 
 
 def test_an_unexpected_failure_is_a_503_without_a_trace(aws, monkeypatch):
-    from shared.repository import Repository
+    from shared.stores.repository import Repository
 
     def explode(*_args, **_kwargs):
         raise RuntimeError("secret internals")

@@ -17,10 +17,12 @@ from botocore.stub import Stubber
 
 from functions.admin import actions_data
 from infra.local.resources import create_bucket, create_stack
-from shared import clock, exports, privacy, services, tokens
-from shared.models import RegistrationStatus
-from shared.registrations import cancel_registration
-from shared.repository import person_key
+from shared import clock, services
+from shared.domain import tokens
+from shared.domain.models import RegistrationStatus
+from shared.stores.repository import person_key
+from shared.workflows import exports, privacy
+from shared.workflows.registrations import cancel_registration
 from tests.conftest import REGION, call_api, invoke_admin, outbox
 from tests.integration.helpers import create_event, sign_up, text_part
 from tests.integration.morning import pump, run_dispatch

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from shared import clock, services, tokens
+from shared import clock, services
+from shared.domain import tokens
 from tests.conftest import call_api, invoke_admin, outbox
 from tests.integration.helpers import ZOOM, ZOOM_SECRETS, create_event, sign_up, text_part
 from tests.integration.morning import (
@@ -86,7 +87,7 @@ def test_two_runs_started_together_send_each_person_once(fast_ses):
     answers = []
 
     def run() -> None:
-        from shared.dispatch import Dispatcher
+        from shared.workflows.morning_send import Dispatcher
 
         barrier.wait()
         dispatcher = Dispatcher(
@@ -340,7 +341,7 @@ def test_a_sender_that_dies_at_the_kth_send_is_finished_by_the_next_without_miss
 ):
     event_id = create_event(starts_at="2026-12-09T14:00:00")
     addresses = add_registrants(event_id, 25, now=clock.now())
-    monkeypatch.setattr("shared.dispatch.BATCH_SIZE", 10)
+    monkeypatch.setattr("shared.workflows.morning_send.BATCH_SIZE", 10)
     clock.freeze(EVENT_DAY_0700)
     run_dispatch(EVENT_DAY_RUN)
     mailer = services.mailer()
@@ -369,9 +370,9 @@ def test_a_sender_that_dies_at_the_kth_send_is_finished_by_the_next_without_miss
 def test_a_dispatch_that_dies_after_writing_its_batches_is_finished_by_the_next_run(fast_ses, monkeypatch):
     event_id = create_event(starts_at="2026-12-09T14:00:00")
     addresses = add_registrants(event_id, 12, now=clock.now())
-    monkeypatch.setattr("shared.dispatch.BATCH_SIZE", 5)
+    monkeypatch.setattr("shared.workflows.morning_send.BATCH_SIZE", 5)
     clock.freeze(EVENT_DAY_0700)
-    from shared.dispatch import Dispatcher
+    from shared.workflows.morning_send import Dispatcher
 
     def die(*_args, **_kwargs):
         raise Crash()
@@ -477,7 +478,7 @@ def test_two_thousand_registrants_through_the_queue_each_exactly_once(fast_ses):
 
 
 def test_a_sender_running_out_of_time_gives_the_batch_back_and_it_is_resumed(fast_ses, monkeypatch):
-    from shared.dispatch import OutOfTime
+    from shared.workflows.morning_send import OutOfTime
 
     event_id = create_event(starts_at="2026-12-09T14:00:00")
     addresses = add_registrants(event_id, 8, now=clock.now())

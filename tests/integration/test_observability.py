@@ -14,7 +14,8 @@ from typing import Any
 import boto3
 import pytest
 
-from shared import clock, notify_admins, services
+from shared import clock, services
+from shared.workflows import notify_admins
 from tests.conftest import REGION, call_api, outbox
 from tests.integration.helpers import create_event, sign_up
 

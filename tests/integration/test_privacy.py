@@ -72,7 +72,7 @@ def test_no_log_line_of_a_signup_a_validation_failure_or_an_exception_names_the_
         )
         call_api("POST", "/manage/link", json_body={"email": "zadie.q@example.org"})
 
-        from shared.repository import Repository
+        from shared.stores.repository import Repository
 
         def explode(*_args, **_kwargs):
             # The message quotes the person, as a careless library's might; the line above must not.

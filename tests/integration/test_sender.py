@@ -7,7 +7,8 @@ import json
 from botocore.exceptions import ClientError
 
 from functions.sender.handler import lambda_handler as sender
-from shared import services, tokens
+from shared import services
+from shared.domain import tokens
 from tests.conftest import LambdaContext, outbox
 from tests.integration.helpers import create_event, sign_up, text_part
 

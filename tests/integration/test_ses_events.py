@@ -16,10 +16,11 @@ from urllib.parse import urlsplit
 import pytest
 from botocore.exceptions import ClientError
 
-from shared import clock, services, tokens
-from shared.errors import Unavailable
-from shared.models import Suppression
-from shared.repository import person_key
+from shared import clock, services
+from shared.domain import tokens
+from shared.domain.errors import Unavailable
+from shared.domain.models import Suppression
+from shared.stores.repository import person_key
 from tests.conftest import FIXED_NOW, LambdaContext, call_api, outbox
 from tests.integration.helpers import create_event, sign_up
 

@@ -10,8 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import icalendar
 import pytest
 
-from shared import clock, services, tokens
-from shared.models import RegistrationStatus
+from shared import clock, services
+from shared.domain import tokens
+from shared.domain.models import RegistrationStatus
 from tests.conftest import BASE_URL, FIXED_NOW, REDIRECT_URL, call_api, outbox
 from tests.integration.helpers import ZOOM_SECRETS, create_event, person, sign_up, text_part
 
@@ -148,9 +149,9 @@ def sign_up_in_process(event_ids: list[str], email: str) -> str:
     Powertools' resolver keeps the current request on the module-level app, as Lambda runs one
     request per execution environment at a time; concurrent requests therefore meet in the
     logic layer, where the races live."""
-    from shared.models import SignupRequest
-    from shared.signup import Limits
-    from shared.signup import sign_up as sign_up_logic
+    from shared.domain.models import SignupRequest
+    from shared.workflows.signup import Limits
+    from shared.workflows.signup import sign_up as sign_up_logic
 
     request = SignupRequest.model_validate(
         {"name": "Racer", "email": email, "role": "manager", "event_ids": event_ids, "consent": True}

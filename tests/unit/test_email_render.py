@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from shared.email_render import (
+from shared.domain.models import Event
+from shared.mail.render import (
     EventItem,
     RenderedEmail,
     as_preview,
@@ -26,7 +27,6 @@ from shared.email_render import (
     render_manage_link,
     render_place_offered,
 )
-from shared.models import Event
 
 BASE = "https://events.example.org"
 MANAGE_URL = f"{BASE}/manage?token=manage-token"

@@ -13,10 +13,10 @@ import pytest
 from botocore.stub import Stubber
 
 from infra.local.resources import _lifecycle_rule
-from shared import exports
-from shared.errors import Unavailable
-from shared.models import Event, Registration, RegistrationStatus, Role
-from shared.privacy import SesSuppressionList
+from shared.domain.errors import Unavailable
+from shared.domain.models import Event, Registration, RegistrationStatus, Role
+from shared.workflows import exports
+from shared.workflows.privacy import SesSuppressionList
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

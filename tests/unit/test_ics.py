@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from shared.ics import calendar_feed, event_calendar
-from shared.models import Event, EventStatus
+from shared.domain.models import Event, EventStatus
+from shared.mail.ics import calendar_feed, event_calendar
 
 UID_DOMAIN = "events.example.org"
 PUBLIC_URL = "https://events.example.org/events/ev1"

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.dispatch import Pacer
-from shared.models import Event, EventStatus
-from shared.morning import Schedule, covered_events, links_due
+from shared.domain.models import Event, EventStatus
+from shared.domain.schedule import Schedule, covered_events, links_due
+from shared.workflows.morning_send import Pacer
 
 LONDON = Schedule.of("07:00", "Europe/London")
 

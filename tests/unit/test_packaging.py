@@ -170,7 +170,7 @@ def test_build_copies_only_functions_and_shared_and_installs_requirements_for_la
     # Then the artifact holds our two source trees and nothing else of the repository
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in artifacts.iterdir()) == ["functions", "shared"]
-    assert (artifacts / "shared" / "templates").is_dir()
+    assert (artifacts / "shared" / "mail" / "templates").is_dir()
     handler = load_template()["Resources"][function]["Properties"]["Handler"]  # functions.<name>.handler.x
     assert (artifacts / Path(*handler.split(".")[:2]) / "__init__.py").exists()
     assert not list(artifacts.rglob("__pycache__"))

@@ -6,10 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.errors import EventClosed, NotFound
-from shared.models import Event, EventStatus, Person, Registration, RegistrationStatus, Role, SignupRequest
-from shared.repository import SignupSnapshot
-from shared.signup import plan_signup
+from shared.domain.errors import EventClosed, NotFound
+from shared.domain.models import (
+    Event,
+    EventStatus,
+    Person,
+    Registration,
+    RegistrationStatus,
+    Role,
+    SignupRequest,
+)
+from shared.stores.repository import SignupSnapshot
+from shared.workflows.signup import plan_signup
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from shared.models import Suppression
-from shared.suppression import Decision, MalformedSesEvent, apply, decide, outranks, suppress
+from shared.domain.models import Suppression
+from shared.workflows.suppression import Decision, MalformedSesEvent, apply, decide, outranks, suppress
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NOW = datetime(2026, 12, 9, 7, 0, 6, tzinfo=UTC)

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.models import Event
-from shared.timefmt import (
+from shared.domain.models import Event
+from shared.domain.timefmt import (
     date_in_words,
     span_in_words,
     start_in_words,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.tokens import Keys, Purpose, person_id_for, sign, verify
+from shared.domain.tokens import Keys, Purpose, person_id_for, sign, verify
 
 KEY = Keys.from_secret("a-test-secret-that-is-long-enough-for-hmac")
 OTHER_KEY = Keys.from_secret("another-secret")

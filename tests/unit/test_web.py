@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import ValidationError
 
 from functions.api.web import fields_from_errors, prefers_html, read_body
-from shared.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from shared.models import SignupRequest
+from shared.domain.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from shared.domain.models import SignupRequest
 
 
 @pytest.mark.parametrize(

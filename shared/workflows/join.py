@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from shared.models import Event, EventStatus, RegistrationStatus
-from shared.morning import Schedule
-from shared.repository import Repository
+from shared.domain.models import Event, EventStatus, RegistrationStatus
+from shared.domain.schedule import Schedule
+from shared.stores.repository import Repository
 
 GRACE_AFTER_END = timedelta(minutes=30)
 

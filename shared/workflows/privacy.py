@@ -39,14 +39,14 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.dispatch import BATCH_RETENTION
-from shared.errors import Unavailable
-from shared.exports import ExportStore
-from shared.mailer import Mailer
-from shared.models import Event, RegistrationStatus, Suppression, normalise_address
-from shared.registrations import cancel_registration
-from shared.repository import Repository
-from shared.suppression import suppress
+from shared.domain.errors import Unavailable
+from shared.domain.models import Event, RegistrationStatus, Suppression, normalise_address
+from shared.mail.mailer import Mailer
+from shared.stores.repository import Repository
+from shared.workflows.exports import ExportStore
+from shared.workflows.morning_send import BATCH_RETENTION
+from shared.workflows.registrations import cancel_registration
+from shared.workflows.suppression import suppress
 
 logger = Logger(service="privacy")
 

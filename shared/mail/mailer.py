@@ -19,7 +19,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import aws
 from shared.config import Settings
-from shared.email_render import (
+from shared.domain.errors import Unavailable
+from shared.domain.links import Links
+from shared.domain.models import Event, Person, RegistrationStatus
+from shared.domain.schedule import Schedule
+from shared.mail.render import (
     EventItem,
     RenderedEmail,
     render_cancellation,
@@ -29,11 +33,7 @@ from shared.email_render import (
     render_manage_link,
     render_place_offered,
 )
-from shared.errors import Unavailable
-from shared.links import Links
-from shared.models import Event, Person, RegistrationStatus
-from shared.morning import Schedule
-from shared.repository import Repository
+from shared.stores.repository import Repository
 
 Delivery = Literal["sent", "queued", "suppressed"]
 

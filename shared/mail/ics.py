@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Timezone, vDuration
 from icalendar import Event as CalendarEvent
 
-from shared.models import Event, EventStatus
+from shared.domain.models import Event, EventStatus
 
 PRODID = "-//Expert Link//Conversations on Co-production//EN"
 CALENDAR_NAME = "Conversations on Co-production"

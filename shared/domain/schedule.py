@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.models import Event, EventStatus
+from shared.domain.models import Event, EventStatus
 
 
 @dataclass(frozen=True)

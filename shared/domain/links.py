@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 
-from shared.models import Event
-from shared.tokens import Keys, Purpose, sign
+from shared.domain.models import Event
+from shared.domain.tokens import Keys, Purpose, sign
 
 # A manage or unsubscribe link keeps working for as long as we may hold the person's data.
 PERSONAL_LINK_LIFETIME = timedelta(days=400)

@@ -42,21 +42,21 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import services
-from shared.dispatch import (
+from shared.domain.errors import EventClosed, NotFound, Unavailable
+from shared.domain.models import Event, EventStatus, Person, Registration, RegistrationStatus
+from shared.domain.schedule import Schedule, links_due
+from shared.mail.mailer import ConfirmationLine, Mailer, SendFailed
+from shared.mail.render import RenderedEmail, as_preview
+from shared.stores.repository import Repository, iso, parse_iso
+from shared.workflows.morning_send import (
     BATCH_RETENTION,
     REQUEUE_AFTER,
     BatchResult,
     LinkSender,
 )
-from shared.email_render import RenderedEmail, as_preview
-from shared.errors import EventClosed, NotFound, Unavailable
-from shared.mailer import ConfirmationLine, Mailer, SendFailed
-from shared.models import Event, EventStatus, Person, Registration, RegistrationStatus
-from shared.morning import Schedule, links_due
-from shared.repository import Repository, iso, parse_iso
 
 if TYPE_CHECKING:
-    from shared.admin_events import UpdateEvent
+    from shared.workflows.admin_events import UpdateEvent
 
 logger = Logger(service="notices")
 
@@ -168,7 +168,7 @@ class Notices:
     def update_event(self, request: UpdateEvent, now: datetime) -> tuple[Event, int]:
         """Apply an admin's update; with `notify`, queue the change notice it calls for.
         Returns the event and how many people were queued an email."""
-        from shared import admin_events  # the sender never needs it
+        from shared.workflows import admin_events  # the sender never needs it
 
         found = self.repository.event_with_notice_state(request.event_id)
         if found is not None and found[1]["told_starts_at"] is None:

@@ -33,8 +33,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import aws
-from shared.errors import DomainError, Unavailable
-from shared.models import Event, Registration, RegistrationStatus, Role, normalise_address
+from shared.domain.errors import DomainError, Unavailable
+from shared.domain.models import Event, Registration, RegistrationStatus, Role, normalise_address
 
 COLUMNS = (
     "name",

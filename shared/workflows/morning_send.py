@@ -27,11 +27,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.errors import EventClosed, NotFound, Unavailable
-from shared.mailer import Mailer, SendFailed
-from shared.models import Event, EventStatus, Person, Registration, RegistrationStatus
-from shared.morning import Schedule, covered_events
-from shared.repository import Repository, iso, parse_iso
+from shared.domain.errors import EventClosed, NotFound, Unavailable
+from shared.domain.models import Event, EventStatus, Person, Registration, RegistrationStatus
+from shared.domain.schedule import Schedule, covered_events
+from shared.mail.mailer import Mailer, SendFailed
+from shared.stores.repository import Repository, iso, parse_iso
 
 logger = Logger(service="dispatch")
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from shared.errors import EventClosed, NotFound, RateLimited, Unavailable
-from shared.mailer import ConfirmationLine
-from shared.models import Event, Person, Registration, RegistrationStatus, SignupRequest, Suppression
-from shared.morning import Schedule, links_due
-from shared.repository import Repository, SignupSnapshot, TransactionConflict
-from shared.tokens import Keys, person_id_for
+from shared.domain.errors import EventClosed, NotFound, RateLimited, Unavailable
+from shared.domain.models import Event, Person, Registration, RegistrationStatus, SignupRequest, Suppression
+from shared.domain.schedule import Schedule, links_due
+from shared.domain.tokens import Keys, person_id_for
+from shared.mail.mailer import ConfirmationLine
+from shared.stores.repository import Repository, SignupSnapshot, TransactionConflict
 
 ItemStatus = Literal["registered", "already_registered", "waitlisted"]
 Confirmation = Literal["sent", "queued", "suppressed"]

@@ -25,8 +25,8 @@ from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
-from shared.models import Suppression, normalise_address
-from shared.repository import Repository, iso, person_key
+from shared.domain.models import Suppression, normalise_address
+from shared.stores.repository import Repository, iso, person_key
 
 RANK: dict[Suppression, int] = {
     Suppression.unsubscribed: 1,

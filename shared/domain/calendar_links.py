@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 if TYPE_CHECKING:
-    from shared.models import Event
+    from shared.domain.models import Event
 
 GOOGLE_BASE = "https://calendar.google.com/calendar/render"
 OUTLOOK_BASE = "https://outlook.live.com/calendar/0/deeplink/compose"

@@ -23,8 +23,16 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import aws
-from shared.errors import Unavailable
-from shared.models import Event, EventStatus, Person, Registration, RegistrationStatus, Role, Suppression
+from shared.domain.errors import Unavailable
+from shared.domain.models import (
+    Event,
+    EventStatus,
+    Person,
+    Registration,
+    RegistrationStatus,
+    Role,
+    Suppression,
+)
 
 logger = Logger(service="repository")
 _serializer = TypeSerializer()

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from shared.mailer import Mailer
-from shared.models import Event, Registration, RegistrationStatus, Suppression
-from shared.morning import links_due
-from shared.repository import Repository, TransactionConflict, iso, person_key
+from shared.domain.models import Event, Registration, RegistrationStatus, Suppression
+from shared.domain.schedule import links_due
+from shared.mail.mailer import Mailer
+from shared.stores.repository import Repository, TransactionConflict, iso, person_key
 
 MANAGE_LINK_EVERY = timedelta(hours=1)
 MAX_ATTEMPTS = 5

@@ -21,7 +21,7 @@ from functools import cache
 
 from shared import aws
 from shared.config import get_settings
-from shared.models import normalise_address
+from shared.domain.models import normalise_address
 
 MAC_BYTES = 18
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from shared.errors import NotFound, Unavailable, ValidationFailed
-from shared.models import Event, EventStatus, has_control_characters
-from shared.repository import Repository
+from shared.domain.errors import NotFound, Unavailable, ValidationFailed
+from shared.domain.models import Event, EventStatus, has_control_characters
+from shared.stores.repository import Repository
 
 DEFAULT_DURATION = 90
 

@@ -18,8 +18,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from shared import aws
-from shared.models import Event
-from shared.timefmt import date_in_words
+from shared.domain.models import Event
+from shared.domain.timefmt import date_in_words
 
 TOPIC_ENV = "ADMIN_NOTICES_TOPIC_ARN"
 SUBJECT = "Conversations on Co-production: a sign-up with access needs"

@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from shared.calendar_links import google_calendar_url, outlook_calendar_url
-from shared.timefmt import date_in_words, span_in_words, time_in_words, when_in_words
+from shared.domain.calendar_links import google_calendar_url, outlook_calendar_url
+from shared.domain.timefmt import date_in_words, span_in_words, time_in_words, when_in_words
 
 if TYPE_CHECKING:
     import jinja2
 
-    from shared.models import Event
+    from shared.domain.models import Event
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "email"
 SERIES = "Conversations on Co-production"
@@ -362,7 +362,7 @@ def render_cancellation(
     """An event is cancelled: to everyone with a place (`registered`) or on its waiting list
     (`waitlisted`), with the admin's own `message` if any, and a calendar file with
     `STATUS:CANCELLED` and the event's (raised) SEQUENCE, so calendars take it out."""
-    from shared.ics import event_calendar
+    from shared.mail.ics import event_calendar
 
     _require_absolute(signup_url)
     _require_absolute(manage_url)
@@ -447,7 +447,7 @@ def _what_changed(old_starts_at: datetime, old_ends_at: datetime, event: Event) 
 
 
 def _item_views(items: Sequence[EventItem], *, uid_domain: str) -> list[dict[str, Any]]:
-    from shared.ics import event_calendar  # icalendar only when a message is actually rendered
+    from shared.mail.ics import event_calendar  # icalendar only when a message is actually rendered
 
     views = []
     used_names: set[str] = set()
