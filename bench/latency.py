@@ -39,15 +39,15 @@ def _timed(samples: list[float], action: Callable[[], T]) -> T:
 
 def measure_latency(rounds: int = 50) -> LatencyReport:
     from shared import aws, services
-    from shared.stores.repository import event_key
 
     with moto_stack():
         event_ids = [create_event(f"Open conversation {n}", days=7 * n) for n in range(1, 6)]
-        table = services.repository().table_name
+        table = services.get().settings.table_name
         dynamodb = aws.client("dynamodb")
 
         def get_item() -> Any:
-            return dynamodb.get_item(TableName=table, Key=event_key(event_ids[0]))
+            key = {"PK": {"S": f"EVENT#{event_ids[0]}"}, "SK": {"S": "EVENT"}}
+            return dynamodb.get_item(TableName=table, Key=key)
 
         get_item()
         sign_up([event_ids[0]], "warm-up@example.org", ip=client_ip(0))  # warm the container

@@ -20,7 +20,6 @@ drained; every AWS request of both phases is counted with botocore hooks (`bench
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import sys
@@ -36,7 +35,8 @@ from typing import Any
 from bench.counting import RequestCounter, Tally
 from bench.report import Table
 from bench.stack import create_event, moto_stack
-from shared.workflows.morning_send import BATCH_SIZE, TIME_MARGIN_SECONDS
+from shared.domain.bulk import BATCH_SIZE
+from shared.workflows.sending import TIME_MARGIN_SECONDS
 
 REGISTRANTS = (1_000, 10_000)
 RATE_REGISTRANTS = 1_000
@@ -49,15 +49,15 @@ DYNAMODB_TARGET = 1.1
 RATE_TARGET = 0.9
 SEND_EMAIL = ("sesv2", "SendEmail")
 
-# What each UpdateItem is for, from its UpdateExpression (shared/repository.py); first match wins.
+# What each UpdateItem is for, from its UpdateExpression (shared/stores/); first match wins.
 UPDATES = (
     ("SET link_sent_at", "UpdateItem mark sent"),
     ("SET link_failed_for", "UpdateItem mark failed"),
     ("SET lease_until", "UpdateItem lease batch item"),
     ("SET #status", "UpdateItem finish batch item"),
     ("REMOVE lease_until", "UpdateItem release batch item"),
-    ("SET dispatch_lock_until", "UpdateItem dispatch lock"),
-    ("REMOVE dispatch_lock_until", "UpdateItem dispatch unlock"),
+    ("SET lock_until", "UpdateItem dispatch lock"),
+    ("REMOVE lock_until", "UpdateItem dispatch unlock"),
     ("SET completed_at", "UpdateItem heartbeat"),
     ("SET queued_at", "UpdateItem requeue batch item"),
 )
@@ -245,9 +245,9 @@ def _measure(counter: RequestCounter, run: SendRun) -> SendRun:
             event_id = create_event("The morning send", days=14)
             addresses = add_registrants(event_id, run.registrants, now=clock.now())
             run.expected = {address.lower() for address in addresses}
-            event = services.repository().get_event(event_id)
+            event = services.get().stores.events.get(event_id)
             assert event is not None
-            send_moment = services.schedule().send_moment(event)
+            send_moment = services.get().schedule.send_moment(event)
             clock.freeze(send_moment)
             services.reset()  # DispatchFunction and SenderFunction start in fresh containers
             outbox = _sent_messages()
@@ -329,18 +329,23 @@ def _drain(stack: Any, run: SendRun) -> None:
     with SenderFunction's time budget), sends each batch item through its own paced LinkSender,
     then deletes what it finished (as the event source does)."""
     from shared import clock, services
-    from shared.workflows.morning_send import LinkSender, OutOfTime, Pacer
+    from shared.mail.jobs import read_job
+    from shared.workflows.morning_send import JoinLinkSender
+    from shared.workflows.sending import BatchRunner, Deadline, OutOfTime, Pacer
 
-    base = services.link_sender()  # SES's rate (GetAccount, else SES_MAX_SEND_RATE) / concurrency
+    app = services.get()
+    base = app.runner  # SES's rate (GetAccount, else SES_MAX_SEND_RATE) / concurrency
     share = 1.0 / base.pacer.interval
-    sqs = services.mailer().sqs
+    sqs = app.client("sqs")
     queue_url = stack.physical["OutboundQueue"]
     expected_seconds = run.registrants / (run.limit or UNPACED)
     state = _Drain(run.batch_items, time.monotonic() + 4 * expected_seconds + 60)
     run.per_consumer = [0] * run.consumers
 
     def consume(index: int) -> None:
-        sender = LinkSender(base.repository, base.mailer, base.schedule, Pacer(share), lease=base.lease)
+        runner = BatchRunner(base.batches, base.transport, Pacer(share), lease=base.lease)
+        s = app.stores
+        sender = JoinLinkSender(runner, s.events, s.registrations, s.people, app.mailer, app.schedule)
         try:
             while not state.stop.is_set():
                 if time.monotonic() > state.deadline:
@@ -360,7 +365,9 @@ def _drain(stack: Any, run: SendRun) -> None:
 
                 for message in received:
                     try:
-                        result = sender.send_batch(json.loads(message["Body"]), clock.now(), remaining)
+                        job = read_job(message["Body"])
+                        assert job.kind == "join_links"
+                        result = sender.send_batch(job, clock.now(), Deadline(remaining))
                     except OutOfTime:
                         # Given back, to wait out the queue's visibility timeout: not worth waiting for here.
                         state.fail(

@@ -91,7 +91,7 @@ def ses_throttled() -> Iterator[None]:
     moto), so botocore's own retry runs as it would in Lambda and each attempt is counted."""
     from shared import services
 
-    events = services.mailer().ses.meta.events  # the client the mailer really sends with
+    events = services.get().client("ses_send").meta.events  # the client the mailer really sends with
     events.register_first("before-send.sesv2.SendEmail", _throttled, unique_id="bench-ses-throttled")
     try:
         yield
@@ -131,7 +131,6 @@ def retry_budget(configured: dict[str, Any]) -> RetryBudget:
 
 def _scenarios(counter: RequestCounter) -> list[Row]:
     from shared import services
-    from shared.domain import tokens
 
     open_events = [create_event(f"Open conversation {n}", days=7 * n) for n in range(1, 6)]
     small = create_event("Small group", days=14, capacity=1)
@@ -195,7 +194,9 @@ def _scenarios(counter: RequestCounter) -> list[Row]:
         lambda: call_api("POST", "/manage/cancel", json_body={"token": token, "event_id": promotion}),
         note="cancel, promote the first waiting, email them, show the page",
     )
-    promoted = services.repository().get_registration(promotion, tokens.person_id_for("waiting@example.org"))
+    promoted = services.get().stores.registrations.get(
+        promotion, services.get().person_id_for("waiting@example.org")
+    )
     if promoted is None or promoted.status.value != "registered":
         rows[-1].outcome += "; NO PROMOTION HAPPENED"
 

@@ -114,9 +114,8 @@ def statuses(answer: Answer) -> list[str]:
 
 def manage_token(email: str) -> str:
     from shared import clock, services
-    from shared.domain import tokens
 
-    url = services.links().manage(tokens.person_id_for(email), clock.now())
+    url = services.get().links.manage(services.get().person_id_for(email), clock.now())
     return parse_qs(urlsplit(url).query)["token"][0]
 
 

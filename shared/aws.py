@@ -44,3 +44,11 @@ def client(service: str, attempts: int = TOTAL_ATTEMPTS) -> Any:
 def reset_clients() -> None:
     """Forget every client (tests switch between moto back ends)."""
     client.cache_clear()
+
+
+def s3_client() -> Any:
+    """SigV4 with virtual-hosted addressing: presigned URLs name the bucket's own regional
+    endpoint (a global-endpoint URL can be redirected while a new bucket's DNS settles). An
+    `AWS_ENDPOINT_URL` (the local stack's moto) still gets path-style URLs."""
+    config = client_config().merge(Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+    return boto3.session.Session().client("s3", config=config)  # type: ignore[call-overload]

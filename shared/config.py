@@ -36,6 +36,8 @@ class Settings(BaseModel):
     ses_max_send_rate: float = Field(default=1.0, alias="SES_MAX_SEND_RATE", gt=0)
     # The private bucket AdminFunction writes registration exports to (empty: exports are off).
     export_bucket: str = Field(default="", alias="EXPORT_BUCKET")
+    # ApiFunction's SNS topic for notices to the admins (empty: none are sent).
+    admin_notices_topic_arn: str = Field(default="", alias="ADMIN_NOTICES_TOPIC_ARN")
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 

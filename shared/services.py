@@ -1,65 +1,248 @@
-"""The collaborators a function needs, built once per container from the settings.
+"""The composition root: every collaborator a function needs, built here and only here, once per
+container, lazily, from the settings.
 
-Entry points take them from here; logic takes them as arguments. `reset()` forgets them all,
-for tests and the local stack, which change the environment between runs.
+Entry points take what they need from `get()`; workflows take their collaborators as arguments.
+Tests swap an AWS client for a faulty or counting one with `override(ses=..., dynamodb=...)`:
+everything built afterwards uses it. `reset()` forgets everything (tests and the local stack
+change the environment between runs).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-from functools import cache
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
 
-from shared import aws
-from shared.config import get_settings, reset_settings
+from shared import aws, clock
+from shared.config import Settings, get_settings, reset_settings
 from shared.domain import tokens
 from shared.domain.links import Links
 from shared.domain.schedule import Schedule
 from shared.mail.mailer import Mailer
-from shared.mail.ses_account import max_send_rate
-from shared.stores.repository import Repository
-from shared.workflows.morning_send import Dispatcher, LinkSender, Pacer
+from shared.mail.outbox import Outbox
+from shared.mail.ses_account import SesSuppressionList, max_send_rate
+from shared.mail.transport import SesTransport
+from shared.stores import Stores
+from shared.stores.table import Table
+from shared.workflows.admin_events import EventAdmin
+from shared.workflows.exports import ExportStore
+from shared.workflows.morning_send import Dispatcher, JoinLinkSender
+from shared.workflows.notice_sending import NoticeSender
+from shared.workflows.notices import Notices
+from shared.workflows.notify_admins import AdminNotices
+from shared.workflows.previews import Previews
+from shared.workflows.privacy import Privacy
+from shared.workflows.registrations import Registrations
+from shared.workflows.sending import BatchRunner, Pacer
+from shared.workflows.signup import Limits, Retry, Signups
 
 # As long as SenderFunction's timeout: a batch not finished by then was lost with its instance.
 SENDER_LEASE = timedelta(seconds=120)
 
-
-@cache
-def repository() -> Repository:
-    return Repository(get_settings().table_name)
-
-
-@cache
-def links() -> Links:
-    return Links(get_settings().public_base_url, tokens.keys())
-
-
-@cache
-def mailer() -> Mailer:
-    return Mailer(get_settings(), repository(), links())
+# The AWS clients, by the names `override` takes. `ses_send` makes one attempt: a refused or
+# throttled send is queued (and the queue retries it), rather than a person waiting on the
+# sign-up while SES backs off.
+CLIENTS: dict[str, Callable[[], Any]] = {
+    "dynamodb": lambda: aws.client("dynamodb"),
+    "sqs": lambda: aws.client("sqs"),
+    "ses": lambda: aws.client("sesv2"),
+    "ses_send": lambda: aws.client("sesv2", attempts=1),
+    "sns": lambda: aws.client("sns", attempts=1),
+    "secretsmanager": lambda: aws.client("secretsmanager"),
+    "s3": lambda: aws.s3_client(),
+}
 
 
-@cache
-def schedule() -> Schedule:
-    settings = get_settings()
-    return Schedule.of(settings.dispatch_time, settings.dispatch_timezone)
+class Services:
+    def __init__(
+        self,
+        settings: Settings,
+        clients: dict[str, Any] | None = None,
+        *,
+        now: Callable[[], datetime] = clock.now,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self._clients = dict(clients or {})
+        self.now = now
+        self.sleep = sleep
+
+    def client(self, name: str) -> Any:
+        if name not in self._clients:
+            self._clients[name] = CLIENTS[name]()
+        return self._clients[name]
+
+    # --- domain values ----------------------------------------------------------------------------
+
+    @cached_property
+    def keys(self) -> tokens.Keys:
+        """The token and person-id keys, from Secrets Manager, once per container."""
+        secret = self.client("secretsmanager").get_secret_value(SecretId=self.settings.token_secret_arn)
+        return tokens.Keys.from_secret(secret["SecretString"])
+
+    def person_id_for(self, address: str) -> str:
+        return tokens.person_id_for(address, self.keys)
+
+    @cached_property
+    def links(self) -> Links:
+        return Links(self.settings.public_base_url, self.keys)
+
+    @cached_property
+    def schedule(self) -> Schedule:
+        return Schedule.of(self.settings.dispatch_time, self.settings.dispatch_timezone)
+
+    # --- stores ---------------------------------------------------------------------------------
+
+    @cached_property
+    def stores(self) -> Stores:
+        return Stores.on(Table(self.settings.table_name, lambda: self.client("dynamodb")))
+
+    # --- mail -------------------------------------------------------------------------------------
+
+    @cached_property
+    def transport(self) -> SesTransport:
+        return SesTransport(
+            lambda: self.client("ses_send"),
+            sender_name=self.settings.sender_name,
+            sender_address=self.settings.sender_address,
+            configuration_set=self.settings.ses_configuration_set,
+        )
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(lambda: self.client("sqs"), self.settings.outbound_queue_url)
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        return Mailer(self.settings, self.links, self.transport, self.outbox)
+
+    # --- workflows --------------------------------------------------------------------------------
+
+    @cached_property
+    def signups(self) -> Signups:
+        s, settings = self.stores, self.settings
+        limits = Limits(
+            enabled=settings.signup_limits,
+            per_address_per_hour=settings.signups_per_address_per_hour,
+            per_ip_per_hour=settings.signups_per_ip_per_hour,
+        )
+        return Signups(
+            s.events,
+            s.registrations,
+            s.people,
+            self.mailer,
+            self.keys,
+            self.schedule,
+            limits=limits,
+            retention=timedelta(days=settings.retention_days),
+            retry=Retry(sleep=self.sleep),
+        )
+
+    @cached_property
+    def registrations(self) -> Registrations:
+        s = self.stores
+        return Registrations(s.events, s.registrations, s.people, self.mailer, self.schedule)
+
+    @cached_property
+    def event_admin(self) -> EventAdmin:
+        return EventAdmin(self.stores.events, self.stores.registrations)
+
+    @cached_property
+    def notices(self) -> Notices:
+        s = self.stores
+        return Notices(s.notices, s.registrations, s.people, s.batches, self.outbox, self.schedule)
+
+    @cached_property
+    def previews(self) -> Previews:
+        return Previews(self.stores.events, self.stores.notices, self.mailer, self.schedule)
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        s = self.stores
+        return Dispatcher(
+            s.events, s.registrations, s.people, s.batches, s.heartbeats, self.outbox, self.schedule
+        )
+
+    @cached_property
+    def runner(self) -> BatchRunner:
+        """Paced at SES's maximum rate divided by the sender's maximum concurrency: the morning
+        send and notices share it, so together they stay within SES's rate."""
+        settings = self.settings
+        rate = max_send_rate(self.client("ses"), settings.ses_max_send_rate) / settings.sender_max_concurrency
+        pacer = Pacer(rate)  # real pauses: pacing is its job (tests set a high rate instead)
+        return BatchRunner(self.stores.batches, self.transport, pacer, lease=SENDER_LEASE, sleep=self.sleep)
+
+    @cached_property
+    def join_links(self) -> JoinLinkSender:
+        s = self.stores
+        return JoinLinkSender(self.runner, s.events, s.registrations, s.people, self.mailer, self.schedule)
+
+    @cached_property
+    def notice_sender(self) -> NoticeSender:
+        s = self.stores
+        return NoticeSender(
+            self.runner, s.events, s.notices, s.registrations, s.people, self.mailer, self.schedule
+        )
+
+    @cached_property
+    def admin_notices(self) -> AdminNotices:
+        return AdminNotices(lambda: self.client("sns"), self.settings.admin_notices_topic_arn)
+
+    @cached_property
+    def exports(self) -> ExportStore | None:
+        """The export bucket, or None where exports are not set up."""
+        bucket = self.settings.export_bucket
+        return ExportStore(bucket, self.client("s3")) if bucket else None
+
+    @cached_property
+    def privacy(self) -> Privacy:
+        s = self.stores
+        return Privacy(
+            s.events,
+            s.registrations,
+            s.people,
+            s.batches,
+            s.rate_limits,
+            self.registrations,
+            self.exports,
+            SesSuppressionList(self.client("ses")),
+            self.person_id_for,
+        )
 
 
-@cache
-def dispatcher() -> Dispatcher:
-    return Dispatcher(repository(), schedule(), get_settings().outbound_queue_url, aws.client("sqs"))
+_current: Services | None = None
+_overrides: dict[str, Any] = {}
+_sleep: Callable[[float], None] = time.sleep
 
 
-@cache
-def link_sender() -> LinkSender:
-    """Paced at SES's maximum rate divided by the sender's maximum concurrency."""
-    settings = get_settings()
-    rate = max_send_rate(aws.client("sesv2"), settings.ses_max_send_rate) / settings.sender_max_concurrency
-    return LinkSender(repository(), mailer(), schedule(), Pacer(rate), lease=SENDER_LEASE)
+def get() -> Services:
+    global _current
+    if _current is None:
+        _current = Services(get_settings(), _overrides, sleep=_sleep)
+    return _current
+
+
+def override(sleep: Callable[[float], None] | None = None, **clients: Any) -> Services:
+    """From now on (until `reset()`), use these AWS clients in place of the real ones, by the names
+    of CLIENTS, and `sleep` in place of real pauses; everything is built again on them.
+    `override()` with none goes back to the real ones."""
+    global _current, _sleep
+    unknown = set(clients) - set(CLIENTS)
+    if unknown:
+        raise ValueError(f"no such client: {', '.join(sorted(unknown))}")
+    _overrides.clear()
+    _overrides.update(clients)
+    _sleep = sleep or time.sleep
+    _current = None
+    return get()
 
 
 def reset() -> None:
-    for cached in (repository, links, mailer, schedule, dispatcher, link_sender):
-        cached.cache_clear()
+    global _current, _sleep
+    _current = None
+    _sleep = time.sleep
+    _overrides.clear()
     reset_settings()
     aws.reset_clients()
-    tokens.reset_keys()

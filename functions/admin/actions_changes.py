@@ -8,9 +8,10 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from functions.admin.registry import ActionModel, action, event_view, logger
-from shared import clock
+from shared import clock, services
 from shared.domain.models import check_address, has_control_characters
-from shared.workflows import admin_events, notices
+from shared.workflows import admin_events
+from shared.workflows.previews import PreviewKind
 
 EventId = Field(min_length=1, max_length=100)
 Message = Field(default=None, max_length=2000, description="Shown in the email, in the admin's words")
@@ -27,7 +28,8 @@ def _printable_text(value: str | None) -> str | None:
 
 @action("update_event", admin_events.UpdateEvent)
 def update_event(request: admin_events.UpdateEvent) -> dict[str, Any]:
-    event, notified = notices.service().update_event(request, clock.now())
+    app = services.get()
+    event, notified = app.notices.update_event(app.event_admin, request, clock.now())
     logger.info("event updated", extra={"event_id": event.id, "notify": request.notify, "notified": notified})
     return {"event": event_view(event), "notified": notified}
 
@@ -43,7 +45,7 @@ class CancelEvent(ActionModel):
 
 @action("cancel_event", CancelEvent)
 def cancel_event(request: CancelEvent) -> dict[str, Any]:
-    event, notified = notices.service().cancel_event(
+    event, notified = services.get().notices.cancel_event(
         request.event_id, request.message or "", dry_run=request.dry_run, now=clock.now()
     )
     logger.info(
@@ -55,7 +57,7 @@ def cancel_event(request: CancelEvent) -> dict[str, Any]:
 
 class PreviewEmail(ActionModel):
     action: Literal["preview_email"] = "preview_email"
-    kind: notices.PreviewKind
+    kind: PreviewKind
     event_id: str = EventId
     to: str = Field(max_length=254, description="The admin's own address: the only one the sample goes to")
     message: str | None = Message  # for a cancellation: the message to try out
@@ -70,7 +72,7 @@ class PreviewEmail(ActionModel):
 
 @action("preview_email", PreviewEmail)
 def preview_email(request: PreviewEmail) -> dict[str, Any]:
-    message_id = notices.service().preview(
+    message_id = services.get().previews.send(
         request.kind, request.event_id, request.to, request.message or "", clock.now()
     )
     logger.info("preview sent", extra={"kind": request.kind, "event_id": request.event_id})

@@ -13,12 +13,10 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from functions.admin.registry import ActionModel, action, logger
-from shared import aws, clock, services
-from shared.config import get_settings
-from shared.domain import tokens
+from shared import clock, services
 from shared.domain.errors import NotFound
 from shared.domain.models import check_address
-from shared.workflows import exports, privacy
+from shared.workflows import exports
 
 
 class ExportRegistrations(ActionModel):
@@ -62,24 +60,16 @@ class Unsuppress(PersonAction):
     action: Literal["unsuppress"] = "unsuppress"
 
 
-def _store() -> exports.ExportStore | None:
-    return exports.export_store(get_settings().export_bucket)
-
-
-def _ses() -> privacy.SesSuppressionList:
-    return privacy.SesSuppressionList(aws.client("sesv2"))
-
-
 @action("export_registrations", ExportRegistrations)
 def export_registrations(request: ExportRegistrations) -> dict[str, Any]:
-    store = _store()
+    app = services.get()
+    store = app.exports
     if store is None:
         raise exports.ExportsNotConfigured()
-    repository = services.repository()
-    event = repository.get_event(request.event_id)
+    event = app.stores.events.get(request.event_id)
     if event is None:
         raise NotFound(f"There is no event with id {request.event_id!r}.")
-    registrations = repository.list_registrations(event.id)
+    registrations = app.stores.registrations.of_event(event.id)
     now = clock.now()
     key = exports.export_key(event.id, now)
     store.put_csv(
@@ -99,22 +89,14 @@ def export_registrations(request: ExportRegistrations) -> dict[str, Any]:
 
 @action("report", Report)
 def report(request: Report) -> dict[str, Any]:
-    events = services.repository().list_events()
-    answer = exports.report(events, request.from_, request.to)
+    answer = exports.report(services.get().stores.events.by_start(), request.from_, request.to)
     logger.info("report made", extra={"events": answer["totals"]["events"]})
     return answer
 
 
 @action("export_person", ExportPerson)
 def export_person(request: ExportPerson) -> dict[str, Any]:
-    answer = privacy.subject_access(
-        request.email,
-        repository=services.repository(),
-        store=_store(),
-        ses=_ses(),
-        person_id_for=tokens.person_id_for,
-        now=clock.now(),
-    )
+    answer = services.get().privacy.subject_access(request.email, clock.now())
     logger.info(
         "person exported",
         extra={"registrations": len(answer["registrations"]), "exports": len(answer["exports"])},
@@ -124,16 +106,7 @@ def export_person(request: ExportPerson) -> dict[str, Any]:
 
 @action("forget_person", ForgetPerson)
 def forget_person(request: ForgetPerson) -> dict[str, Any]:
-    erasure = privacy.forget(
-        request.email,
-        dry_run=request.dry_run,
-        repository=services.repository(),
-        mailer=services.mailer(),
-        store=_store(),
-        ses=_ses(),
-        person_id_for=tokens.person_id_for,
-        now=clock.now(),
-    )
+    erasure = services.get().privacy.forget(request.email, dry_run=request.dry_run, now=clock.now())
     logger.info(
         "person forgotten" if not request.dry_run else "erasure previewed", extra=erasure.log_fields()
     )
@@ -142,9 +115,7 @@ def forget_person(request: ForgetPerson) -> dict[str, Any]:
 
 @action("unsuppress", Unsuppress)
 def unsuppress(request: Unsuppress) -> dict[str, Any]:
-    answer = privacy.unsuppress(
-        request.email, repository=services.repository(), ses=_ses(), person_id_for=tokens.person_id_for
-    )
+    answer = services.get().privacy.unsuppress(request.email)
     logger.info(
         "suppression lifted",
         extra={"profile": answer["profile"], "ses_suppression_list": answer["ses_suppression_list"]},

@@ -14,14 +14,14 @@ from shared.workflows import admin_events
 
 @action("create_event", admin_events.CreateEvent)
 def create_event(request: admin_events.CreateEvent) -> dict[str, Any]:
-    event = admin_events.create_event(services.repository(), request, clock.now())
+    event = services.get().event_admin.create_event(request, clock.now())
     logger.info("event created", extra={"event_id": event.id})
     return {"event": event_view(event)}
 
 
 @action("list_events", admin_events.ListEvents)
 def list_events(request: admin_events.ListEvents) -> dict[str, Any]:
-    events = admin_events.list_events(services.repository(), request, clock.now())
+    events = services.get().event_admin.list_events(request, clock.now())
     return {"events": [event_view(e) for e in events]}
 
 
@@ -32,6 +32,6 @@ class SendLinks(ActionModel):
 
 @action("send_links", SendLinks)
 def send_links(request: SendLinks) -> dict[str, Any]:
-    row = services.dispatcher().send_links_now(request.event_id, clock.now())
+    row = services.get().dispatcher.send_links_now(request.event_id, clock.now())
     logger.info("links sent by an admin", extra=row.as_dict())
     return row.as_dict()

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
 from shared.domain.models import Event
+from shared.observability import logger_for
 
-logger = Logger(service="admin")
+logger = logger_for("admin")
 
 Model = TypeVar("Model", bound=BaseModel)
 ActionFunction = Callable[[Any], dict[str, Any]]

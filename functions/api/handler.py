@@ -17,19 +17,11 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions import error_map
 from functions.api import routes_events, routes_join, routes_people, routes_signup
 from functions.api.pages import render
 from functions.api.routes_signup import metrics
-from functions.api.web import (
-    error_body,
-    error_headers,
-    fields_from_errors,
-    html_response,
-    json_response,
-    log_unexpected,
-    logger,
-    prefers_html,
-)
+from functions.api.web import fields_from_errors, html_response, json_response, logger, prefers_html
 from shared.domain.errors import DomainError, NotFound, Unavailable, ValidationFailed
 
 # Most requests (pages, GET /events) count nothing: not worth a warning on every container.
@@ -48,26 +40,26 @@ def _is_page(path: str) -> bool:
     return path == "/" or any(path == p or path.startswith(p + "/") for p in PAGE_PREFIXES)
 
 
-def error_response(error: DomainError) -> Response[str]:
+def error_response(problem: error_map.Problem) -> Response[str]:
     event = app.current_event
-    path = event.path
-    headers = error_headers(error)
-    if prefers_html(event.headers, page=_is_page(path)):
-        html = render("error.html", error=error, status=error.status)
-        return html_response(error.status, html, headers)
-    return json_response(error.status, error_body(error), headers)
+    if prefers_html(event.headers, page=_is_page(event.path)):
+        html = render("error.html", error=problem, status=problem.status)
+        return html_response(problem.status, html, problem.headers())
+    return json_response(problem.status, {"error": problem.detail()}, problem.headers())
 
 
 @app.exception_handler(DomainError)
 def _domain_error(error: DomainError) -> Response[str]:
     if isinstance(error, Unavailable):
         logger.warning("dependency unavailable", extra={"cause": type(error.__cause__).__name__})
-    return error_response(error)
+    return error_response(error_map.from_domain(error))
 
 
 @app.exception_handler(RequestValidationError)
 def _request_validation_error(error: RequestValidationError) -> Response[str]:
-    return error_response(ValidationFailed(fields=fields_from_errors(list(error.errors()))))
+    return error_response(
+        error_map.from_domain(ValidationFailed(fields=fields_from_errors(list(error.errors()))))
+    )
 
 
 def _allowed_methods(path: str) -> list[str]:
@@ -82,19 +74,17 @@ def _allowed_methods(path: str) -> list[str]:
 def _not_found(_error: NotFoundError) -> Response[str]:
     allowed = _allowed_methods(app.current_event.path)
     if allowed:
-        error = DomainError(f"That address does not accept {app.current_event.http_method} requests.")
-        error.code, error.status = "method_not_allowed", 405
-        response = error_response(error)
+        message = f"That address does not accept {app.current_event.http_method} requests."
+        response = error_response(error_map.Problem("method_not_allowed", 405, message))
         response.headers["Allow"] = ", ".join(allowed)
         return response
-    return error_response(NotFound("There is nothing at that address."))
+    return error_response(error_map.from_domain(NotFound("There is nothing at that address.")))
 
 
 @app.exception_handler(Exception)
 def _unexpected(error: Exception) -> Response[str]:
     # No stack trace ever reaches a caller, and no other 5xx: the website retries on 503.
-    log_unexpected(error)
-    return error_response(Unavailable())
+    return error_response(error_map.from_unexpected(error, "api"))
 
 
 @app.get("/openapi.json", include_in_schema=False)

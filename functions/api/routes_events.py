@@ -22,7 +22,7 @@ router = APIGatewayHttpRouter()
 
 def upcoming_events() -> list[Event]:
     """Events not yet ended, cancelled ones included, soonest first."""
-    return services.repository().list_events(ending_after=clock.now())
+    return services.get().stores.events.by_start(ending_after=clock.now())
 
 
 @router.get("/events", summary="Events not yet ended (or ?when=past: ended ones, latest first)")
@@ -31,13 +31,12 @@ def list_events(
         Literal["upcoming", "past"], Query(description="upcoming (default) or past")
     ] = "upcoming",
 ) -> Response[str]:
-    now = clock.now()
-    repository = services.repository()
+    now, app = clock.now(), services.get()
     if when == "past":
-        events = repository.list_events(ended_before=now, descending=True)
+        events = app.stores.events.by_start(ended_before=now, descending=True)
     else:
-        events = repository.list_events(ending_after=now)
-    links = services.links()
+        events = app.stores.events.by_start(ending_after=now)
+    links = app.links
     if prefers_html(router.current_event.headers, page=False):
         return html_response(
             200,
@@ -48,7 +47,7 @@ def list_events(
 
 
 def _event_or_404(event_id: str) -> Event:
-    event = services.repository().get_event(event_id)
+    event = services.get().stores.events.get(event_id)
     if event is None:
         raise NotFound("We could not find that event.")
     return event
@@ -57,7 +56,7 @@ def _event_or_404(event_id: str) -> Event:
 @router.get("/events/<event_id>", summary="One event")
 def get_event(event_id: str) -> Response[str]:
     event = _event_or_404(event_id)
-    links = services.links()
+    links = services.get().links
     if prefers_html(router.current_event.headers, page=False):
         return html_response(
             200,
@@ -87,7 +86,7 @@ def event_calendar(event_id: str) -> Response[str]:
     from shared.mail.ics import event_calendar as build
 
     event = _event_or_404(event_id)
-    links = services.links()
+    links = services.get().links
     body = build(event, uid_domain=links.uid_domain, url=links.event_page(event.id))
     return _calendar_response(body, f"{event.id}.ics")
 
@@ -96,7 +95,7 @@ def event_calendar(event_id: str) -> Response[str]:
 def calendar_feed() -> Response[str]:
     from shared.mail.ics import calendar_feed as build
 
-    links = services.links()
+    links = services.get().links
     events = [e for e in upcoming_events() if e.status is EventStatus.scheduled]
     body = build(events, uid_domain=links.uid_domain, url_for=lambda e: links.event_page(e.id))
     return _calendar_response(body, "conversations-on-co-production.ics")

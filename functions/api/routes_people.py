@@ -6,7 +6,7 @@ POST acts. Every token failure is the same 404, which says nothing about whether
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -22,7 +22,6 @@ from shared.domain.errors import NotFound, ValidationFailed
 from shared.domain.models import check_address
 from shared.domain.timefmt import when_in_words
 from shared.domain.tokens import Purpose
-from shared.workflows import registrations
 
 router = APIGatewayHttpRouter()
 
@@ -30,7 +29,7 @@ BAD_LINK = "That link is not valid. It may be incomplete, or out of date. You ca
 
 
 def _person_from(token: str | None, purpose: Purpose) -> str:
-    ids = tokens.verify(purpose, token or "", clock.now()) if token else None
+    ids = tokens.verify(purpose, token or "", clock.now(), services.get().keys) if token else None
     if not ids or len(ids) != 1:
         raise NotFound(BAD_LINK)
     return ids[0]
@@ -54,19 +53,12 @@ def request_manage_link() -> Response[str]:
         request = ManageLinkRequest.model_validate(data)
     except ValidationError as error:
         raise validation_failed(error) from None
-    person_id = tokens.person_id_for(request.email)
-    sent = registrations.send_manage_link(services.repository(), services.mailer(), person_id, clock.now())
+    app = services.get()
+    sent = app.registrations.send_manage_link(app.person_id_for(request.email), clock.now())
     logger.info("manage link requested", extra={"sent": sent})
     if prefers_html(router.current_event.headers, page=False):
         return html_response(202, render("manage_link_sent.html"))
     return json_response(202, {"accepted": True})
-
-
-def _manage_view(person_id: str) -> tuple[str, list[Any]]:
-    repository = services.repository()
-    person = repository.get_person(person_id)
-    rows = registrations.upcoming_registrations(repository, person_id, clock.now())
-    return (person.name if person else ""), rows
 
 
 def _manage_response(
@@ -75,7 +67,7 @@ def _manage_response(
     wants_page = prefers_html(router.current_event.headers, page=True)
     if cancelled is not None and not wants_page:
         return json_response(status, CancelAnswer(cancelled=cancelled).model_dump(mode="json"))
-    name, rows = _manage_view(person_id)
+    name, rows = services.get().registrations.manage_view(person_id, clock.now())
     if wants_page:
         html = render(
             "manage.html",
@@ -116,20 +108,9 @@ def manage_cancel() -> Response[str]:
         raise ValidationFailed(
             "Say which place to cancel.", fields={"event_id": "is required unless all is true"}
         )
-    repository, mailer, now = services.repository(), services.mailer(), clock.now()
-    if everything:
-        targets = [r.event_id for r, _e in registrations.upcoming_registrations(repository, person_id, now)]
-    else:
-        targets = [str(event_id)]
-    cancelled = [
-        t for t in targets if registrations.cancel_registration(repository, mailer, t, person_id, now)
-    ]
-    # Repeating a cancel is harmless: what is already cancelled is reported as cancelled.
-    if not everything and not cancelled:
-        existing = repository.get_registration(str(event_id), person_id)
-        if existing is None:
-            raise NotFound("You have no place at that event.")
-        cancelled = [str(event_id)]
+    cancelled = services.get().registrations.cancel_for_person(
+        person_id, None if everything else str(event_id), clock.now()
+    )
     logger.info("places cancelled", extra={"count": len(cancelled)})
     return _manage_response(str(token), person_id, cancelled=cancelled)
 
@@ -145,7 +126,7 @@ def unsubscribe_page(token: Annotated[str | None, Query()] = None) -> Response[s
 @router.post("/unsubscribe", summary="RFC 8058 one-click unsubscribe: cancels every upcoming place")
 def unsubscribe(token: Annotated[str | None, Query()] = None) -> Response[str]:
     person_id = _person_from(token, Purpose.UNSUBSCRIBE)
-    cancelled = registrations.unsubscribe(services.repository(), services.mailer(), person_id, clock.now())
+    cancelled = services.get().registrations.unsubscribe(person_id, clock.now())
     logger.info("unsubscribed", extra={"cancelled": len(cancelled)})
     if prefers_html(router.current_event.headers, page=True):
         return html_response(200, render("unsubscribe.html", token=token, done=True, cancelled=cancelled))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from functions.api.pages import render
@@ -19,17 +16,16 @@ from functions.api.schemas import EventList, PublicEvent, SignupAnswer, SignupRe
 from functions.api.web import html_response, json_response, logger, prefers_html, read_body, validation_failed
 from shared import clock, services
 from shared.config import get_settings
-from shared.domain import tokens
 from shared.domain.errors import DomainError, Unavailable, ValidationFailed
 from shared.domain.models import ROLE_LABELS, Event, EventStatus, SignupRequest
 from shared.domain.timefmt import when_in_words
-from shared.workflows import notify_admins
-from shared.workflows.signup import Limits, SignupOutcome, sign_up
+from shared.observability import count, metrics_for
+from shared.workflows.signup import SignupOutcome
 
 router = APIGatewayHttpRouter()
 # Powertools shares one metric set among every Metrics instance; functions/api/handler.py flushes
 # it (`@metrics.log_metrics`) at the end of each invocation, with the dimension service=api.
-metrics = Metrics(service="api")
+metrics = metrics_for("api")
 
 SIGNUP_PAGE_MARKER = "signup_page"
 
@@ -66,7 +62,7 @@ def signup_page(
     event: Annotated[str | None, Query(description="An event id to tick in advance")] = None,
 ) -> Response[str]:
     if not prefers_html(router.current_event.headers, page=True):
-        links = services.links()
+        links = services.get().links
         return json_response(
             200, EventList(events=[PublicEvent.of(e, links) for e in _open_events()]).model_dump(mode="json")
         )
@@ -87,7 +83,7 @@ def _answer(outcome: SignupOutcome) -> SignupAnswer:
 def _count_refused(error: DomainError) -> None:
     # A failing dependency (503) is not a refusal: the API's 5xx metric and alarm count it.
     if not isinstance(error, Unavailable):
-        metrics.add_metric(name="SignUpsRefused", unit=MetricUnit.Count, value=1)
+        count(metrics, "SignUpsRefused", 1)
 
 
 def _count_and_notify(request: SignupRequest, outcome: SignupOutcome) -> None:
@@ -95,16 +91,16 @@ def _count_and_notify(request: SignupRequest, outcome: SignupOutcome) -> None:
     if outcome.honeypot:
         return
     new = [item.event for item in outcome.items if item.changed]
-    metrics.add_metric(name="SignUps", unit=MetricUnit.Count, value=len(new))
+    count(metrics, "SignUps", len(new))
     if outcome.send_confirmation and outcome.confirmation == "sent":
-        metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
+        count(metrics, "EmailsSent", 1)
     elif outcome.send_confirmation and outcome.confirmation == "queued":
-        metrics.add_metric(name="EmailsQueued", unit=MetricUnit.Count, value=1)
+        count(metrics, "EmailsQueued", 1)
     # Access needs are kept only with their own consent, and only on new registrations.
     if new and request.access_needs and request.access_needs_consent:
         context = router.lambda_context
         remaining = context.get_remaining_time_in_millis() if context is not None else None
-        notify_admins.notify_access_needs(new, remaining_ms=remaining)
+        services.get().admin_notices.access_needs(new, remaining_ms=remaining)
 
 
 def _redirect(result: dict[str, str]) -> Response[str]:
@@ -149,21 +145,11 @@ def create_signup() -> Response[str]:
             request = SignupRequest.model_validate(data)
         except ValidationError as error:
             raise validation_failed(error) from None
-        settings = get_settings()
-        outcome = sign_up(
+        outcome = services.get().signups.sign_up(
             request,
             source_ip=event.request_context.http.source_ip or "unknown",
-            repository=services.repository(),
-            mailer=services.mailer(),
-            keys=tokens.keys(),
             now=clock.now(),
-            limits=Limits(
-                enabled=settings.signup_limits,
-                per_address_per_hour=settings.signups_per_address_per_hour,
-                per_ip_per_hour=settings.signups_per_ip_per_hour,
-            ),
-            retention=timedelta(days=settings.retention_days),
-            schedule=services.schedule(),
+            honeypot=bool(request.website),
         )
     except DomainError as error:
         _count_refused(error)
@@ -195,7 +181,7 @@ def create_signup() -> Response[str]:
                 items=[(i, when_in_words(i.event)) for i in outcome.items],
                 confirmation=answer.signup.confirmation,
                 honeypot=outcome.honeypot,
-                links=services.links() if not outcome.honeypot else None,
+                links=services.get().links if not outcome.honeypot else None,
             ),
         )
     if wants_page:

@@ -1,33 +1,27 @@
-"""HTTP plumbing of the public API: content negotiation, request bodies, answers and the one error map."""
+"""HTTP plumbing of the public API: content negotiation, request bodies, answers, and the API's own
+words for validation errors (the error map itself is functions/error_map.py)."""
 
 from __future__ import annotations
 
 import base64
 import json
-import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import ValidationError
 
-from shared.domain.errors import (
-    DomainError,
-    PayloadTooLarge,
-    Unavailable,
-    UnsupportedMediaType,
-    ValidationFailed,
-)
+from functions import error_map
+from shared.domain.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from shared.observability import logger_for
 
-logger = Logger(service="api")
+logger = logger_for("api")
 
 MAX_BODY_BYTES = 16 * 1024
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
-RETRY_AFTER_SECONDS = "30"
 
 
 def _accept_quality(accept: str, wanted: str) -> float:
@@ -140,26 +134,13 @@ _FRIENDLY: dict[str, dict[str, str]] = {
 }
 
 
-def fields_from_errors(errors: list[Any]) -> dict[str, str]:
-    """Flat field name -> what is wrong, from pydantic (or Powertools) errors. Never echoes input."""
-    fields: dict[str, str] = {}
-    for error in errors:
-        loc = [part for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
-        name = str(loc[0]) if loc else "body"
-        if name in fields:
-            continue
-        kind = error.get("type", "")
-        friendly = _FRIENDLY.get(name, {}).get(kind)
-        if friendly is None and kind == "value_error":
-            friendly = str(error.get("msg", "")).removeprefix("Value error, ")
-        if friendly is None:
-            friendly = "is required" if kind == "missing" else str(error.get("msg", "is not valid")).lower()
-        fields[name] = friendly
-    return fields
+def fields_from_errors(errors: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Flat field name -> what is wrong, in the words above. Never echoes input."""
+    return error_map.field_problems(errors, _FRIENDLY)
 
 
 def validation_failed(error: ValidationError) -> ValidationFailed:
-    return ValidationFailed(fields=fields_from_errors(error.errors(include_input=False)))
+    return error_map.validation_failed(error.errors(include_input=False), _FRIENDLY)
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
@@ -184,26 +165,4 @@ PAGE_HEADERS = {
 def html_response(status: int, html: str, headers: dict[str, str] | None = None) -> Response[str]:
     return Response(
         status_code=status, content_type=HTML, body=html, headers={**PAGE_HEADERS, **(headers or {})}
-    )
-
-
-def error_body(error: DomainError) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": error.code, "message": error.message}
-    if error.fields is not None:
-        body["fields"] = error.fields
-    return {"error": body}
-
-
-def error_headers(error: DomainError) -> dict[str, str]:
-    return {"Retry-After": RETRY_AFTER_SECONDS} if isinstance(error, Unavailable) else {}
-
-
-def log_unexpected(error: BaseException) -> None:
-    """Log an unexpected failure without its message: messages can carry input (addresses, names)."""
-    logger.error(
-        "unexpected failure",
-        extra={
-            "error_type": type(error).__name__,
-            "stack": "".join(traceback.format_tb(error.__traceback__)),
-        },
     )

@@ -10,14 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import clock, services
+from shared.observability import count, logger_for, metrics_for
 
-logger = Logger(service="dispatch")
-metrics = Metrics(service="dispatch")
+logger = logger_for("dispatch")
+metrics = metrics_for("dispatch")
 
 
 def _moment(value: object) -> datetime | None:
@@ -30,11 +29,10 @@ def _moment(value: object) -> datetime | None:
 
 
 def check_heartbeat(scheduled: datetime) -> dict[str, Any]:
-    schedule = services.schedule()
-    run_moment = schedule.run_moment_at_or_before(scheduled)
-    completed = services.repository().heartbeat(schedule.local_date(run_moment))
-    late = completed is None
-    metrics.add_metric(name="MorningSendLate", unit=MetricUnit.Count, value=1 if late else 0)
+    app = services.get()
+    run_moment = app.schedule.run_moment_at_or_before(scheduled)
+    late = app.stores.heartbeats.completed_at(app.schedule.local_date(run_moment)) is None
+    count(metrics, "MorningSendLate", 1 if late else 0)
     logger.info("heartbeat checked", extra={"late": late})
     return {"late": late}
 
@@ -48,8 +46,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if heartbeat is not None:
         return check_heartbeat(heartbeat)
     scheduled = _moment(event.get("scheduled_time")) or now
-    rows = services.dispatcher().run(scheduled, now)
-    metrics.add_metric(name="DispatchRunCompleted", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="JoinLinksQueued", unit=MetricUnit.Count, value=sum(r.queued for r in rows))
+    rows = services.get().dispatcher.run(scheduled, now)
+    count(metrics, "DispatchRunCompleted")
+    count(metrics, "JoinLinksQueued", sum(r.queued for r in rows))
     logger.info("dispatch run", extra={"events": len(rows), "queued": sum(r.queued for r in rows)})
     return {"events": [row.as_dict() for row in rows]}

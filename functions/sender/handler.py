@@ -1,71 +1,114 @@
-"""SenderFunction: sends the emails waiting on the outbound queue, one SQS batch at a time.
+"""SenderFunction: sends what waits on the outbound queue, one job per message.
 
-Three kinds of message: a morning-send batch (`join_links`: one batch item of up to 100 people,
-sent at this instance's share of SES's rate), a batch of change or cancellation notices
-(`notice`, shared/notices.py, sent the same way) and a single email that could not go at once
-(confirmation, manage link, place offered). A message that fails is reported as a partial batch
-failure, so SQS delivers it again later and only it; after maxReceiveCount it goes to the
-dead-letter queue.
+Every message is a typed job (shared/mail/jobs.py), and one table below maps each kind to the
+workflow that completes it: a batch of the morning send or of a change notice (sent at this
+instance's share of SES's rate, given back before the invocation times out), or a single email
+that could not go at once. A job that fails is reported as a partial batch failure, so SQS
+delivers it again later and only it; after maxReceiveCount it goes to the dead-letter queue.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import clock, services
-from shared.mail.mailer import SendFailed
-from shared.workflows import notices
-from shared.workflows.morning_send import STOPPING_CODES, SendingStopped
+from shared.mail.jobs import (
+    ConfirmationJob,
+    Job,
+    JoinLinksJob,
+    ManageLinkJob,
+    NoticeJob,
+    PlaceOfferedJob,
+    read_job,
+)
+from shared.mail.transport import STOPPING_CODES, SendFailed
+from shared.observability import count, logger_for, metrics_for
+from shared.workflows.sending import BatchResult, Deadline, SendingStopped
 
-logger = Logger(service="sender")
-metrics = Metrics(service="sender")
+logger = logger_for("sender")
+metrics = metrics_for("sender")
 # Every failure is reported per message, even when all of a batch failed: SQS retries just those.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
+def _join_links(job: JoinLinksJob, now: datetime, deadline: Deadline) -> BatchResult:
+    return services.get().join_links.send_batch(job, now, deadline)
+
+
+def _notice(job: NoticeJob, now: datetime, deadline: Deadline) -> BatchResult:
+    return services.get().notice_sender.send_batch(job, now, deadline)
+
+
+def _confirmation(job: ConfirmationJob, now: datetime, _deadline: Deadline) -> str | None:
+    return services.get().signups.complete_confirmation(job, now)
+
+
+def _manage_link(job: ManageLinkJob, now: datetime, _deadline: Deadline) -> str | None:
+    return services.get().registrations.complete_manage_link(job, now)
+
+
+def _place_offered(job: PlaceOfferedJob, now: datetime, _deadline: Deadline) -> str | None:
+    return services.get().registrations.complete_place_offered(job, now)
+
+
+# The one table from job type to the workflow that completes it.
+HANDLERS: dict[type[Any], Callable[[Any, datetime, Deadline], BatchResult | str | None]] = {
+    JoinLinksJob: _join_links,
+    NoticeJob: _notice,
+    ConfirmationJob: _confirmation,
+    ManageLinkJob: _manage_link,
+    PlaceOfferedJob: _place_offered,
+}
+
 _context: LambdaContext | None = None
 
 
-def _remaining_seconds() -> float:
-    return _context.get_remaining_time_in_millis() / 1000 if _context is not None else float("inf")
+def _deadline() -> Deadline:
+    context = _context
+    if context is None:
+        return Deadline()
+    return Deadline(lambda: context.get_remaining_time_in_millis() / 1000)
+
+
+def handle(job: Job) -> None:
+    try:
+        outcome = HANDLERS[type(job)](job, clock.now(), _deadline())
+    except SendingStopped as stopped:
+        if stopped.code in STOPPING_CODES:
+            count(metrics, "SendingStopped")
+        logger.warning("sending stopped; the batch stays queued", extra={"ses_code": stopped.code})
+        raise
+    except SendFailed:
+        if not isinstance(job, JoinLinksJob | NoticeJob):
+            count(metrics, "EmailsFailed")  # a single email, retried by the queue
+        raise
+    if isinstance(outcome, BatchResult):
+        batch = "JoinLinks" if isinstance(job, JoinLinksJob) else "Notices"
+        count(metrics, f"{batch}Sent", outcome.sent)
+        if outcome.rejected:
+            count(metrics, f"{batch}Rejected", outcome.rejected)
+        extra = {
+            "kind": job.kind,
+            "sent": outcome.sent,
+            "skipped": outcome.skipped,
+            "rejected": outcome.rejected,
+        }
+        logger.info("batch sent", extra=extra)
+        return
+    if outcome is not None:
+        count(metrics, "EmailsSent")
+    logger.info("queued email handled", extra={"kind": job.kind, "sent": outcome is not None})
 
 
 def send_one(record: SQSRecord) -> None:
-    job = json.loads(record.body)
-    if job.get("kind") in ("join_links", notices.JOB_KIND):
-        batches = services.link_sender() if job["kind"] == "join_links" else notices.sender()
-        try:
-            result = batches.send_batch(job, clock.now(), _remaining_seconds)
-        except SendingStopped as stopped:
-            if stopped.code in STOPPING_CODES:
-                metrics.add_metric(name="SendingStopped", unit=MetricUnit.Count, value=1)
-            logger.warning("sending stopped; the batch stays queued", extra={"ses_code": stopped.code})
-            raise
-        name = "JoinLinks" if job["kind"] == "join_links" else "Notices"
-        metrics.add_metric(name=f"{name}Sent", unit=MetricUnit.Count, value=result.sent)
-        if result.rejected:
-            metrics.add_metric(name=f"{name}Rejected", unit=MetricUnit.Count, value=result.rejected)
-        logger.info(
-            "join links batch" if job["kind"] == "join_links" else "notices batch",
-            extra={"sent": result.sent, "skipped": result.skipped, "rejected": result.rejected},
-        )
-        return
-    try:
-        message_id = services.mailer().process_job(job, clock.now())
-    except SendFailed:
-        metrics.add_metric(name="EmailsFailed", unit=MetricUnit.Count, value=1)
-        raise
-    if message_id is not None:
-        metrics.add_metric(name="EmailsSent", unit=MetricUnit.Count, value=1)
-    logger.info("queued email handled", extra={"kind": job.get("kind"), "sent": message_id is not None})
+    handle(read_job(record.body))
 
 
 @metrics.log_metrics

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import clock, services
-from shared.domain import tokens
+from shared.observability import count, logger_for, metrics_for
 from shared.workflows import suppression
 
-logger = Logger(service="ses_events")
-metrics = Metrics(service="ses_events")
+logger = logger_for("ses_events")
+metrics = metrics_for("ses_events")
 
 
 @metrics.log_metrics
@@ -33,13 +31,11 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, int]:
     except suppression.MalformedSesEvent as error:
         logger.warning("malformed ses event ignored", extra={"problem": error.problem})
         return {"suppressed": 0, "ignored": 0}
+    app = services.get()
     outcome = suppression.apply(
-        decision,
-        repository=services.repository(),
-        person_id_for=lambda address: tokens.person_id_for(address),
-        now=clock.now(),
+        decision, people=app.stores.people, person_id_for=app.person_id_for, now=clock.now()
     )
     logger.info("ses event handled", extra=outcome.log_fields())
     answer = outcome.answer()
-    metrics.add_metric(name="AddressesSuppressed", unit=MetricUnit.Count, value=answer["suppressed"])
+    count(metrics, "AddressesSuppressed", answer["suppressed"])
     return answer

@@ -150,7 +150,6 @@ def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
     from infra.local.seed import seed_demo_events
     from infra.local.server import Gateway, cors_from_template
     from shared import aws, clock, config, services
-    from shared.domain import tokens
 
     try:
         from infra.local.moto_atomic import make_dynamodb_requests_atomic
@@ -179,7 +178,6 @@ def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
         print(f"environment: {warning}", file=sys.stderr)
     config.reset_settings()
     aws.reset_clients()
-    tokens.reset_keys()
     services.reset()
 
     account_id = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]

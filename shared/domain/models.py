@@ -55,6 +55,14 @@ class Suppression(StrEnum):
     complained = "complained"
 
 
+# Suppression only ever rises: a complaint outranks a bounce, which outranks an unsubscribe.
+SUPPRESSION_RANK: dict[Suppression, int] = {
+    Suppression.unsubscribed: 1,
+    Suppression.bounced: 2,
+    Suppression.complained: 3,
+}
+
+
 def utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("times must carry an offset")
@@ -153,6 +161,15 @@ class Registration(BaseModel):
     # The send moment SES refused this address for (MessageRejected): not tried again for it.
     link_failed_for: datetime | None = None
     opened_at: datetime | None = None
+    # The last change or cancellation notice sent to this person (numbered per event; 0: none),
+    # and the last one SES refused for their address: neither is tried again.
+    notified_for: int = 0
+    notice_failed_for: int = 0
+
+    @property
+    def notice_mark(self) -> int:
+        """The last notice number handled for this registration, sent or refused."""
+        return max(self.notified_for, self.notice_failed_for)
 
 
 def _merge_repeats(value: object) -> object:

@@ -17,10 +17,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
 
-from shared import aws
-from shared.config import get_settings
 from shared.domain.models import normalise_address
 
 MAC_BYTES = 18
@@ -46,20 +43,9 @@ class Keys:
         )
 
 
-@cache
-def keys() -> Keys:
-    """The keys, fetched from Secrets Manager once per container."""
-    secret = aws.client("secretsmanager").get_secret_value(SecretId=get_settings().token_secret_arn)
-    return Keys.from_secret(secret["SecretString"])
-
-
-def reset_keys() -> None:
-    keys.cache_clear()
-
-
-def person_id_for(address: str, key: Keys | None = None) -> str:
+def person_id_for(address: str, key: Keys) -> str:
     """The keyed hash of the trimmed, lower-cased address: the only name a person has in keys."""
-    digest = hmac.new((key or keys()).person, normalise_address(address).encode(), hashlib.sha256)
+    digest = hmac.new(key.person, normalise_address(address).encode(), hashlib.sha256)
     return digest.hexdigest()[:32]
 
 
@@ -71,23 +57,23 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def sign(purpose: Purpose, ids: list[str], expires_at: datetime, key: Keys | None = None) -> str:
+def sign(purpose: Purpose, ids: list[str], expires_at: datetime, key: Keys) -> str:
     for part in ids:
         if "~" in part:
             raise ValueError("ids in a token must not contain '~'")
     payload = "~".join([*ids, format(int(expires_at.timestamp()), "x")]).encode()
-    mac = hmac.new((key or keys()).signing, purpose.value.encode() + b"\n" + payload, hashlib.sha256)
+    mac = hmac.new(key.signing, purpose.value.encode() + b"\n" + payload, hashlib.sha256)
     return f"{_b64(payload)}.{_b64(mac.digest()[:MAC_BYTES])}"
 
 
-def verify(purpose: Purpose, token: str, now: datetime, key: Keys | None = None) -> list[str] | None:
+def verify(purpose: Purpose, token: str, now: datetime, key: Keys) -> list[str] | None:
     """The ids the token carries, or None if it is malformed, tampered, expired or for another purpose."""
     try:
         payload_text, mac_text = token.split(".")
         payload, mac = _unb64(payload_text), _unb64(mac_text)
     except (ValueError, TypeError):
         return None
-    expected = hmac.new((key or keys()).signing, purpose.value.encode() + b"\n" + payload, hashlib.sha256)
+    expected = hmac.new(key.signing, purpose.value.encode() + b"\n" + payload, hashlib.sha256)
     if not hmac.compare_digest(expected.digest()[:MAC_BYTES], mac):
         return None
     *ids, expiry = payload.decode().split("~")

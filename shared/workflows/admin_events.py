@@ -1,4 +1,4 @@
-"""Admin actions on events (create, update, list): validated input models and the logic."""
+"""Admin actions on events (create, update, list, delete): validated input models and the logic."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from shared.domain.errors import NotFound, Unavailable, ValidationFailed
 from shared.domain.models import Event, EventStatus, has_control_characters
-from shared.stores.repository import Repository
+from shared.stores.events import EventStore
+from shared.stores.registrations import RegistrationStore
 
 DEFAULT_DURATION = 90
 
@@ -111,74 +112,86 @@ def _times(fields: EventFields, zone: str, previous: Event | None) -> tuple[date
     return starts_at, ends_at
 
 
-def create_event(repository: Repository, request: CreateEvent, now: datetime) -> Event:
-    zone = request.timezone or "Europe/London"
-    starts_at, ends_at = _times(request, zone, None)
-    base_id = f"{starts_at.astimezone(_zone(zone)).date().isoformat()}-{slug(request.title)}"
-    for n in range(1, 50):
-        event = Event(
-            id=base_id if n == 1 else f"{base_id}-{n}",
-            title=request.title,
-            description=request.description or "",
-            starts_at=starts_at,
-            ends_at=ends_at,
-            timezone=zone,
-            capacity=request.capacity,
-            zoom_join_url=request.zoom_join_url or "",
-            zoom_meeting_id=request.zoom_meeting_id or "",
-            zoom_passcode=request.zoom_passcode or "",
-            zoom_dial_in=request.zoom_dial_in or "",
-            created_at=now,
-            updated_at=now,
-        )
-        if repository.put_new_event(event):
-            return event
-    raise Unavailable("Could not find a free id for the event.")
+class EventAdmin:
+    def __init__(self, events: EventStore, registrations: RegistrationStore) -> None:
+        self.events = events
+        self.registrations = registrations
+
+    def create_event(self, request: CreateEvent, now: datetime) -> Event:
+        zone = request.timezone or "Europe/London"
+        starts_at, ends_at = _times(request, zone, None)
+        base_id = f"{starts_at.astimezone(_zone(zone)).date().isoformat()}-{slug(request.title)}"
+        for n in range(1, 50):
+            event = Event(
+                id=base_id if n == 1 else f"{base_id}-{n}",
+                title=request.title,
+                description=request.description or "",
+                starts_at=starts_at,
+                ends_at=ends_at,
+                timezone=zone,
+                capacity=request.capacity,
+                zoom_join_url=request.zoom_join_url or "",
+                zoom_meeting_id=request.zoom_meeting_id or "",
+                zoom_passcode=request.zoom_passcode or "",
+                zoom_dial_in=request.zoom_dial_in or "",
+                created_at=now,
+                updated_at=now,
+            )
+            if self.events.create(event):
+                return event
+        raise Unavailable("Could not find a free id for the event.")
+
+    def update_event(self, request: UpdateEvent, now: datetime) -> Event:
+        """Apply the given fields, if nobody changed the event meanwhile (else read and apply again)."""
+        for _attempt in range(5):
+            previous = self.events.get(request.event_id)
+            if previous is None:
+                raise NotFound(f"There is no event with id {request.event_id!r}.")
+            changes = _changes(request, previous, now)
+            event = previous.model_copy(update=changes)
+            if self.events.save_fields(event, set(changes), previous.updated_at):
+                return event
+        raise Unavailable("The event kept changing while we updated it. Please try again.")
+
+    def list_events(self, request: ListEvents, now: datetime) -> list[Event]:
+        if request.when == "past":
+            return self.events.by_start(ended_before=now, descending=True)
+        return self.events.by_start(ending_after=now)
+
+    def delete_event(self, event_id: str) -> None:
+        """Delete an event nobody registered for; one with registrations must be cancelled."""
+        if self.events.get(event_id) is None:
+            raise NotFound(f"There is no event with id {event_id!r}.")
+        if self.registrations.of_event(event_id):
+            raise ValidationFailed(
+                "That event has registrations: cancel it instead (cancel_event), so people are told.",
+                fields={"event_id": "has registrations"},
+            )
+        self.events.delete(event_id)
 
 
-def update_event(repository: Repository, request: UpdateEvent, now: datetime) -> tuple[Event, bool]:
-    """Apply the given fields. Returns the event and whether its time changed (for notifications)."""
-    for _attempt in range(5):
-        previous = repository.get_event(request.event_id)
-        if previous is None:
-            raise NotFound(f"There is no event with id {request.event_id!r}.")
-        given = request.model_fields_set
-        zone = request.timezone or previous.timezone
-        starts_at, ends_at = (
-            _times(request, zone, previous)
-            if given & {"starts_at", "ends_at", "duration_minutes", "timezone"}
-            else (previous.starts_at, previous.ends_at)
-        )
-        changes: dict[str, Any] = {
-            "starts_at": starts_at,
-            "ends_at": ends_at,
-            "timezone": zone,
-            "updated_at": now,
-        }
-        for name in (
-            "title",
-            "description",
-            "zoom_join_url",
-            "zoom_meeting_id",
-            "zoom_passcode",
-            "zoom_dial_in",
-        ):
-            if name in given:
-                changes[name] = getattr(request, name) or ""
-        if "capacity" in given:
-            changes["capacity"] = request.capacity
-        time_changed = (starts_at, ends_at) != (previous.starts_at, previous.ends_at)
-        if time_changed or ("title" in given and request.title != previous.title):
-            changes["sequence"] = previous.sequence + 1
-        if previous.status is EventStatus.cancelled and time_changed:
-            raise ValidationFailed("A cancelled event cannot be moved.", fields={"event_id": "is cancelled"})
-        event = previous.model_copy(update=changes)
-        if repository.update_event_fields(event, set(changes), previous.updated_at):
-            return event, time_changed
-    raise Unavailable("The event kept changing while we updated it. Please try again.")
-
-
-def list_events(repository: Repository, request: ListEvents, now: datetime) -> list[Event]:
-    if request.when == "past":
-        return repository.list_events(ended_before=now, descending=True)
-    return repository.list_events(ending_after=now)
+def _changes(request: UpdateEvent, previous: Event, now: datetime) -> dict[str, Any]:
+    given = request.model_fields_set
+    zone = request.timezone or previous.timezone
+    starts_at, ends_at = (
+        _times(request, zone, previous)
+        if given & {"starts_at", "ends_at", "duration_minutes", "timezone"}
+        else (previous.starts_at, previous.ends_at)
+    )
+    changes: dict[str, Any] = {
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "timezone": zone,
+        "updated_at": now,
+    }
+    for name in ("title", "description", "zoom_join_url", "zoom_meeting_id", "zoom_passcode", "zoom_dial_in"):
+        if name in given:
+            changes[name] = getattr(request, name) or ""
+    if "capacity" in given:
+        changes["capacity"] = request.capacity
+    time_changed = (starts_at, ends_at) != (previous.starts_at, previous.ends_at)
+    if time_changed or ("title" in given and request.title != previous.title):
+        changes["sequence"] = previous.sequence + 1
+    if previous.status is EventStatus.cancelled and time_changed:
+        raise ValidationFailed("A cancelled event cannot be moved.", fields={"event_id": "is cancelled"})
+    return changes

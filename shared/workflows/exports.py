@@ -28,11 +28,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared import aws
 from shared.domain.errors import DomainError, Unavailable
 from shared.domain.models import Event, Registration, RegistrationStatus, Role, normalise_address
 
@@ -191,14 +188,6 @@ def report(events: Iterable[Event], first: date, last: date) -> dict[str, Any]:
 # --- the bucket ------------------------------------------------------------------------------------
 
 
-def s3_client() -> Any:
-    """SigV4 with virtual-hosted addressing: presigned URLs name the bucket's own regional
-    endpoint (a global-endpoint URL can be redirected while a new bucket's DNS settles). An
-    `AWS_ENDPOINT_URL` (the local stack's moto) still gets path-style URLs."""
-    config = aws.client_config().merge(Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
-    return boto3.session.Session().client("s3", config=config)
-
-
 def _unavailable(error: Exception) -> Unavailable:
     code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
     return Unavailable(
@@ -271,8 +260,3 @@ class ExportStore:
             self.client.delete_object(Bucket=self.bucket, Key=key)
         except (ClientError, BotoCoreError) as error:
             raise _unavailable(error) from error
-
-
-def export_store(bucket: str) -> ExportStore | None:
-    """The configured bucket, or None where exports are not set up."""
-    return ExportStore(bucket, s3_client()) if bucket else None

@@ -13,7 +13,8 @@ from typing import Literal
 
 from shared.domain.models import Event, EventStatus, RegistrationStatus
 from shared.domain.schedule import Schedule
-from shared.stores.repository import Repository
+from shared.stores.events import EventStore
+from shared.stores.registrations import RegistrationStore
 
 GRACE_AFTER_END = timedelta(minutes=30)
 
@@ -24,13 +25,19 @@ class JoinAnswer:
     event: Event | None = None
     opens_at: datetime | None = None
     url: str = ""
+    first_open: bool = False  # this request recorded the link's first open
 
 
 def resolve_join(
-    repository: Repository, schedule: Schedule, event_id: str, person_id: str, now: datetime
+    events: EventStore,
+    registrations: RegistrationStore,
+    schedule: Schedule,
+    event_id: str,
+    person_id: str,
+    now: datetime,
 ) -> JoinAnswer:
-    event = repository.get_event(event_id)
-    registration = repository.get_registration(event_id, person_id) if event else None
+    event = events.get(event_id)
+    registration = registrations.get(event_id, person_id) if event else None
     if event is None or registration is None:
         return JoinAnswer("unknown")
     if event.status is EventStatus.cancelled or registration.status is RegistrationStatus.cancelled:
@@ -42,7 +49,6 @@ def resolve_join(
     opens_at = schedule.send_moment(event)
     if now < opens_at or not event.zoom_join_url:
         return JoinAnswer("early", event, opens_at=opens_at)
-    if registration.opened_at is None:
-        # Approximate by design: mail scanners open links too.
-        repository.record_first_open(event_id, person_id, now)
-    return JoinAnswer("redirect", event, url=event.zoom_join_url)
+    # Approximate by design: mail scanners open links too.
+    first_open = registration.opened_at is None and registrations.record_first_open(event_id, person_id, now)
+    return JoinAnswer("redirect", event, url=event.zoom_join_url, first_open=first_open)

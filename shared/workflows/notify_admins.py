@@ -11,24 +11,21 @@ is logged (its type only) and the person's answer is unchanged.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
-
-from aws_lambda_powertools import Logger
 
 from shared import aws
 from shared.domain.models import Event
 from shared.domain.timefmt import date_in_words
+from shared.observability import logger_for
 
-TOPIC_ENV = "ADMIN_NOTICES_TOPIC_ARN"
 SUBJECT = "Conversations on Co-production: a sign-up with access needs"
 # Below this much of the invocation left, the notice is skipped rather than risk the sign-up's
 # answer: one SNS attempt takes at most aws.CONNECT_TIMEOUT + aws.READ_TIMEOUT seconds.
 MIN_REMAINING_MS = (aws.CONNECT_TIMEOUT + aws.READ_TIMEOUT + 1) * 1000
 
 # The API's logger (the same one functions/api/web.py configures): only ApiFunction sends notices.
-logger = Logger(service="api")
+logger = logger_for("api")
 
 
 def _event_phrase(event: Event) -> str:
@@ -48,28 +45,28 @@ def access_needs_message(events: Sequence[Event]) -> str:
     )
 
 
-def notify_access_needs(
-    events: Sequence[Event],
-    *,
-    topic_arn: str | None = None,
-    sns: Any | None = None,
-    remaining_ms: int | None = None,
-) -> bool:
-    """Publish one notice for a sign-up with access needs; True when SNS accepted it.
+class AdminNotices:
+    """Publishes to the admins' topic; without a topic (`ADMIN_NOTICES_TOPIC_ARN` unset), nothing."""
 
-    Never raises. Without a topic (`ADMIN_NOTICES_TOPIC_ARN` unset) or events, nothing is sent;
-    with too little of the invocation left (`remaining_ms`), the notice is skipped."""
-    topic = os.environ.get(TOPIC_ENV, "") if topic_arn is None else topic_arn
-    if not topic or not events:
-        return False
-    if remaining_ms is not None and remaining_ms < MIN_REMAINING_MS:
-        logger.warning("admin notice skipped: too little time left", extra={"remaining_ms": remaining_ms})
-        return False
-    try:
-        client = sns if sns is not None else aws.client("sns", attempts=1)
-        client.publish(TopicArn=topic, Subject=SUBJECT, Message=access_needs_message(events))
-    except Exception as error:  # best effort: a notice never fails a sign-up
-        logger.warning("admin notice not published", extra={"error_type": type(error).__name__})
-        return False
-    logger.info("admin notice published", extra={"kind": "access_needs", "events": len(events)})
-    return True
+    def __init__(self, sns: Callable[[], Any], topic_arn: str) -> None:
+        self._sns = sns
+        self.topic_arn = topic_arn
+
+    def access_needs(self, events: Sequence[Event], *, remaining_ms: int | None = None) -> bool:
+        """Publish one notice for a sign-up with access needs; True when SNS accepted it.
+
+        Never raises. Without a topic or events, nothing is sent; with too little of the
+        invocation left (`remaining_ms`), the notice is skipped."""
+        if not self.topic_arn or not events:
+            return False
+        if remaining_ms is not None and remaining_ms < MIN_REMAINING_MS:
+            logger.warning("admin notice skipped: too little time left", extra={"remaining_ms": remaining_ms})
+            return False
+        try:
+            message = access_needs_message(events)
+            self._sns().publish(TopicArn=self.topic_arn, Subject=SUBJECT, Message=message)
+        except Exception as error:  # best effort: a notice never fails a sign-up
+            logger.warning("admin notice not published", extra={"error_type": type(error).__name__})
+            return False
+        logger.info("admin notice published", extra={"kind": "access_needs", "events": len(events)})
+        return True

@@ -1,156 +1,199 @@
-"""Changing registrations after sign-up: cancelling, the waiting list, unsubscribing, manage links.
+"""Changing registrations after sign-up: cancelling, the waiting list, unsubscribing, manage links,
+and an admin's resending of a join link.
 
-Each change is one transaction over the registration and its event's counters, conditional on
-the state it was read in, so counts stay right and capacity is never exceeded under races.
+Each change of status is one transaction over the registration and its event's counters,
+conditional on the state it was read in (shared/stores/registrations.py), so counts stay right
+and capacity is never exceeded under races: a change that lost a race reads again.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from shared.domain.models import Event, Registration, RegistrationStatus, Suppression
-from shared.domain.schedule import links_due
+from shared.domain.errors import NotFound, Unavailable, ValidationFailed
+from shared.domain.models import Event, Person, Registration, RegistrationStatus
+from shared.domain.schedule import Schedule, links_due
+from shared.mail.jobs import ManageLinkJob, PlaceOfferedJob
 from shared.mail.mailer import Mailer
-from shared.stores.repository import Repository, TransactionConflict, iso, person_key
+from shared.mail.transport import SendFailed
+from shared.stores.events import EventStore
+from shared.stores.people import PersonStore
+from shared.stores.registrations import RegistrationStore
 
 MANAGE_LINK_EVERY = timedelta(hours=1)
 MAX_ATTEMPTS = 5
 
 
-def cancel_registration(
-    repository: Repository, mailer: Mailer, event_id: str, person_id: str, now: datetime
-) -> bool:
-    """Cancel one place (or waiting-list place). True if it changed anything; repeating is harmless."""
-    for _attempt in range(MAX_ATTEMPTS):
-        registration = repository.get_registration(event_id, person_id)
-        if registration is None or registration.status is RegistrationStatus.cancelled:
-            return False
-        event = repository.get_event(event_id)
-        if event is None:
-            return False
-        changes = {
-            (registration.status, registration.role): -1,
-            (RegistrationStatus.cancelled, registration.role): 1,
-        }
-        try:
-            repository.transact(
-                [
-                    repository.op_move_registration(registration, RegistrationStatus.cancelled, now=now),
-                    repository.op_count_on_event(
-                        event, changes, now=now, require_open=False, require_space=False
-                    ),
-                ]
+class Registrations:
+    def __init__(
+        self,
+        events: EventStore,
+        registrations: RegistrationStore,
+        people: PersonStore,
+        mailer: Mailer,
+        schedule: Schedule,
+    ) -> None:
+        self.events = events
+        self.registrations = registrations
+        self.people = people
+        self.mailer = mailer
+        self.schedule = schedule
+
+    # --- cancelling and the waiting list ------------------------------------------------------
+
+    def cancel(self, event_id: str, person_id: str, now: datetime) -> bool:
+        """Cancel one place (or waiting-list place). True if it changed anything; repeating is harmless."""
+        for _attempt in range(MAX_ATTEMPTS):
+            registration = self.registrations.get(event_id, person_id)
+            if registration is None or registration.status is RegistrationStatus.cancelled:
+                return False
+            event = self.events.get(event_id)
+            if event is None:
+                return False
+            if not self.registrations.cancel(registration, event, now):
+                continue
+            if registration.status is RegistrationStatus.registered and event.waitlisted_count > 0:
+                freed = event.model_copy(update={"registered_count": event.registered_count - 1})
+                self.promote_waiting_list(event_id, now, event=freed)
+            return True
+        return False
+
+    def promote_waiting_list(self, event_id: str, now: datetime, *, event: Event | None = None) -> list[str]:
+        """Offer free places to the waiting list, first come first served; each promoted person is
+        told. Returns the promoted person ids. `event`, if given, is the caller's fresh copy (saves
+        a read). Two promotions racing for one place end with one winner; the loser reads again."""
+        promoted: list[str] = []
+        for _attempt in range(MAX_ATTEMPTS * 4):
+            event = event or self.events.get(event_id)
+            if event is None or not event.is_open(now) or event.is_full() or event.waitlisted_count <= 0:
+                break
+            waiting = sorted(
+                (
+                    r
+                    for r in self.registrations.of_event(event_id)
+                    if r.status is RegistrationStatus.waitlisted
+                ),
+                key=lambda r: (r.waitlisted_at or r.registered_at, r.person_id),
             )
-        except TransactionConflict:
-            continue
-        if registration.status is RegistrationStatus.registered and event.waitlisted_count > 0:
-            freed = event.model_copy(update={"registered_count": event.registered_count - 1})
-            promote_from_waiting_list(repository, mailer, event_id, now, event=freed)
-        return True
-    return False
-
-
-def promote_from_waiting_list(
-    repository: Repository, mailer: Mailer, event_id: str, now: datetime, *, event: Event | None = None
-) -> list[str]:
-    """Offer free places to the waiting list, first come first served; each promoted person is told.
-
-    Returns the promoted person ids. `event`, if given, is the caller's fresh copy (saves a read).
-    The event's `registered_count < capacity` condition makes two promotions racing for one
-    place end with one winner; the loser reads again.
-    """
-    promoted: list[str] = []
-    for _attempt in range(MAX_ATTEMPTS * 4):
-        event = event or repository.get_event(event_id)
-        if event is None or not event.is_open(now) or event.is_full() or event.waitlisted_count <= 0:
-            break
-        waiting = sorted(
-            (r for r in repository.list_registrations(event_id) if r.status is RegistrationStatus.waitlisted),
-            key=lambda r: (r.waitlisted_at or r.registered_at, r.person_id),
-        )
-        if not waiting:
-            break
-        first = waiting[0]
-        changes = {
-            (RegistrationStatus.waitlisted, first.role): -1,
-            (RegistrationStatus.registered, first.role): 1,
-        }
-        try:
-            repository.transact(
-                [
-                    repository.op_move_registration(first, RegistrationStatus.registered, now=now),
-                    repository.op_count_on_event(
-                        event, changes, now=now, require_open=True, require_space=True
-                    ),
-                ]
+            if not waiting:
+                break
+            first = waiting[0]
+            if not self.registrations.promote(first, event, now):
+                event = None  # someone else moved the counters: read again
+                continue
+            promoted.append(first.person_id)
+            event = event.model_copy(
+                update={
+                    "registered_count": event.registered_count + 1,
+                    "waitlisted_count": event.waitlisted_count - 1,
+                }
             )
-        except TransactionConflict:
-            event = None  # someone else moved the counters: read again
-            continue
-        promoted.append(first.person_id)
-        event = event.model_copy(
-            update={
-                "registered_count": event.registered_count + 1,
-                "waitlisted_count": event.waitlisted_count - 1,
-            }
-        )
-        person = repository.get_person(first.person_id)
+            self._tell_promoted(first, event, now)
+        return promoted
+
+    def _tell_promoted(self, registration: Registration, event: Event, now: datetime) -> None:
         # Promoted after the morning send: the offer carries the join link and counts as sent.
-        late = links_due(event, mailer.schedule, now)
+        late = links_due(event, self.schedule, now)
         if late:
-            repository.mark_link_sent(event_id, first.person_id, mailer.schedule.send_moment(event), now)
+            self.registrations.mark_link_sent(
+                event.id, registration.person_id, self.schedule.send_moment(event), now
+            )
+        person = self.people.get(registration.person_id)
         if person is not None:
-            mailer.send_place_offered(person, event, now, include_join=late)
-    return promoted
+            job = PlaceOfferedJob(person_id=person.person_id, event_id=event.id)
+            self.mailer.deliver(person, lambda: self.mailer.place_offered(person, event, now, late), job)
 
+    def complete_place_offered(self, job: PlaceOfferedJob, now: datetime) -> str | None:
+        """A queued place-offered email, as it stands now (None: nothing to send any more)."""
+        person = self.people.get(job.person_id)
+        event = self.events.get(job.event_id)
+        if person is None or person.suppression is not None or not person.email or event is None:
+            return None
+        registration = self.registrations.get(event.id, person.person_id)
+        late = registration is not None and registration.link_sent_for == self.schedule.send_moment(event)
+        return self.mailer.send(self.mailer.place_offered(person, event, now, include_join=late))
 
-def upcoming_registrations(
-    repository: Repository, person_id: str, now: datetime
-) -> list[tuple[Registration, Event]]:
-    registrations = repository.registrations_of(person_id)
-    events = repository.get_events(r.event_id for r in registrations)
-    return [
-        (registration, events[registration.event_id])
-        for registration in registrations
-        if registration.event_id in events and not events[registration.event_id].has_ended(now)
-    ]
+    # --- a person's own links -----------------------------------------------------------------
 
+    def upcoming(self, person_id: str, now: datetime) -> list[tuple[Registration, Event]]:
+        registrations = self.registrations.of_person(person_id)
+        events = self.events.get_many(r.event_id for r in registrations)
+        return [
+            (registration, events[registration.event_id])
+            for registration in registrations
+            if registration.event_id in events and not events[registration.event_id].has_ended(now)
+        ]
 
-def unsubscribe(repository: Repository, mailer: Mailer, person_id: str, now: datetime) -> list[str]:
-    """RFC 8058 one-click: cancel every upcoming place and waiting-list place; send nothing more
-    until the person signs up again. Returns the cancelled event ids."""
-    cancelled = [
-        registration.event_id
-        for registration, _event in upcoming_registrations(repository, person_id, now)
-        if registration.status is not RegistrationStatus.cancelled
-        and cancel_registration(repository, mailer, registration.event_id, person_id, now)
-    ]
-    # A bounce or complaint outranks an unsubscribe: never overwrite it.
-    repository.update(
-        Key=person_key(person_id),
-        UpdateExpression="SET suppression = :unsubscribed, unsubscribed_at = :now",
-        ConditionExpression=(
-            "attribute_exists(PK) AND (attribute_not_exists(suppression) OR suppression = :unsubscribed)"
-        ),
-        ExpressionAttributeValues={
-            ":unsubscribed": {"S": Suppression.unsubscribed.value},
-            ":now": {"S": iso(now)},
-        },
-    )
-    return cancelled
+    def manage_view(self, person_id: str, now: datetime) -> tuple[str, list[tuple[Registration, Event]]]:
+        """What the manage page shows: the person's name and their upcoming registrations."""
+        person = self.people.get(person_id)
+        return (person.name if person else ""), self.upcoming(person_id, now)
 
+    def cancel_for_person(self, person_id: str, event_id: str | None, now: datetime) -> list[str]:
+        """The person cancels one place (`event_id`) or, with None, every upcoming one. Repeating
+        is harmless: a place already cancelled is reported as cancelled."""
+        if event_id is None:
+            targets = [registration.event_id for registration, _event in self.upcoming(person_id, now)]
+        else:
+            targets = [event_id]
+        cancelled = [target for target in targets if self.cancel(target, person_id, now)]
+        if event_id is not None and not cancelled:
+            if self.registrations.get(event_id, person_id) is None:
+                raise NotFound("You have no place at that event.")
+            cancelled = [event_id]
+        return cancelled
 
-def send_manage_link(repository: Repository, mailer: Mailer, person_id: str, now: datetime) -> bool:
-    """Email the person their manage link, at most once an hour, and only if they have registrations."""
-    person = repository.get_person(person_id)
-    if person is None or not repository.registrations_of(person_id):
-        return False
-    claimed = repository.update(
-        Key=person_key(person_id),
-        UpdateExpression="SET manage_link_sent_at = :now",
-        ConditionExpression="attribute_not_exists(manage_link_sent_at) OR manage_link_sent_at <= :due",
-        ExpressionAttributeValues={":now": {"S": iso(now)}, ":due": {"S": iso(now - MANAGE_LINK_EVERY)}},
-    )
-    if claimed is None:
-        return False
-    return mailer.send_manage_link(person, now) != "suppressed"
+    def unsubscribe(self, person_id: str, now: datetime) -> list[str]:
+        """RFC 8058 one-click: cancel every upcoming place and waiting-list place; send nothing more
+        until the person signs up again. Returns the cancelled event ids."""
+        cancelled = [
+            registration.event_id
+            for registration, _event in self.upcoming(person_id, now)
+            if registration.status is not RegistrationStatus.cancelled
+            and self.cancel(registration.event_id, person_id, now)
+        ]
+        self.people.unsubscribe(person_id, now)
+        return cancelled
+
+    def send_manage_link(self, person_id: str, now: datetime) -> bool:
+        """Email the person their manage link, at most once an hour, and only if they have registrations."""
+        person = self.people.get(person_id)
+        if person is None or not self.registrations.of_person(person_id):
+            return False
+        if not self.people.claim_manage_link(person_id, now, MANAGE_LINK_EVERY):
+            return False
+        job = ManageLinkJob(person_id=person_id)
+        return self.mailer.deliver(person, lambda: self.mailer.manage_link(person, now), job) != "suppressed"
+
+    def complete_manage_link(self, job: ManageLinkJob, now: datetime) -> str | None:
+        person = self.people.get(job.person_id)
+        if person is None or person.suppression is not None or not person.email:
+            return None
+        return self.mailer.send(self.mailer.manage_link(person, now))
+
+    # --- an admin's resending of a join link ----------------------------------------------------
+
+    def resend_link(self, event_id: str, person_id: str, now: datetime) -> str:
+        """Send the person's join link for the event now. From the send moment on it counts as the
+        morning's email, so the morning send does not send it again."""
+        registration = self.registrations.get(event_id, person_id)
+        event = self.events.get(event_id)
+        if event is None or registration is None:
+            raise NotFound("That address has no registration at that event.")
+        if registration.status is not RegistrationStatus.registered:
+            raise ValidationFailed(
+                f"That registration is {registration.status.value}: there is no place to send a link for.",
+                fields={"email": f"registration is {registration.status.value}"},
+            )
+        person = self.people.get(person_id) or Person(person_id=person_id)
+        person = person.model_copy(update={"email": registration.email, "name": registration.name})
+        try:
+            message_id = self.mailer.send(self.mailer.join_link(person, event, now))
+        except SendFailed as failure:
+            raise Unavailable(
+                f"SES did not take the email ({failure.code}). Please try again shortly."
+            ) from None
+        send_moment = self.schedule.send_moment(event)
+        if now >= send_moment:
+            self.registrations.mark_link_sent(event.id, person_id, send_moment, now)
+        return message_id

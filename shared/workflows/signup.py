@@ -1,4 +1,4 @@
-"""Signing up: the decision (pure) and its one all-or-nothing transaction.
+"""Signing up: a decision (pure), one all-or-nothing write, a retry policy, and the confirmation.
 
 The path with nothing duplicate or full costs two DynamoDB requests whatever the number of
 events (one BatchGetItem for events, existing registrations and the profile; one
@@ -6,6 +6,9 @@ TransactWriteItems for registrations, event counters, the profile and the rate l
 SES request (or one SQS request when the email has to wait). A lost race (someone took the last
 place, a duplicate request landed first) cancels the transaction, and the decision is made again
 from a fresh read, so nothing is stored twice and capacity is never exceeded.
+
+Someone an admin registers without an address takes the same decision and the same write, with
+no profile, no rate limit and no email.
 """
 
 from __future__ import annotations
@@ -13,25 +16,60 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from shared.domain.errors import EventClosed, NotFound, RateLimited, Unavailable
-from shared.domain.models import Event, Person, Registration, RegistrationStatus, SignupRequest, Suppression
+from shared.domain.models import Event, Person, Registration, RegistrationStatus, Role, Suppression
 from shared.domain.schedule import Schedule, links_due
 from shared.domain.tokens import Keys, person_id_for
-from shared.mail.mailer import ConfirmationLine
-from shared.stores.repository import Repository, SignupSnapshot, TransactionConflict
+from shared.mail.jobs import ConfirmationEntry, ConfirmationJob
+from shared.mail.mailer import ConfirmationLine, Delivery, Mailer
+from shared.stores.events import EventStore
+from shared.stores.limits import RateLimit
+from shared.stores.people import PersonStore, ProfileSave
+from shared.stores.registrations import Commit, NewPlace, RegistrationStore, SignupSnapshot
 
 ItemStatus = Literal["registered", "already_registered", "waitlisted"]
-Confirmation = Literal["sent", "queued", "suppressed"]
 
 RATE_WINDOW = timedelta(hours=1)
 RESEND_AFTER = timedelta(hours=1)
-MAX_ATTEMPTS = 6
+
+
+class Applicant(Protocol):
+    """Who signs up: the public form's fields (SignupRequest), or an admin's entry for someone."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def organisation(self) -> str | None: ...
+    @property
+    def access_needs(self) -> str | None: ...
+    @property
+    def access_needs_consent(self) -> bool: ...
+    @property
+    def event_ids(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Newcomer:
+    """Someone an admin registers (add_registration), possibly without an address."""
+
+    name: str
+    role: Role
+    event_ids: list[str]
+    email: str = ""
+    organisation: str | None = None
+    access_needs: str | None = None
+    access_needs_consent: bool = False
 
 
 @dataclass
@@ -46,7 +84,7 @@ class SignupItem:
 @dataclass
 class SignupOutcome:
     items: list[SignupItem]
-    confirmation: Confirmation | None = None
+    confirmation: Delivery | None = None
     person: Person | None = None
     honeypot: bool = False
     send_confirmation: bool = False
@@ -56,17 +94,23 @@ class SignupOutcome:
         return self.honeypot or any(item.changed for item in self.items)
 
 
-class ConfirmationSender(Protocol):
-    def send_confirmation(
-        self, person: Person, lines: Sequence[ConfirmationLine], now: datetime
-    ) -> Confirmation: ...
-
-
 @dataclass
 class Limits:
     enabled: bool = True
     per_address_per_hour: int = 10
     per_ip_per_hour: int = 60
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A sign-up that lost a race reads and decides again, after a short jittered pause."""
+
+    attempts: int = 6
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[float, float], float] = random.uniform
+
+    def pause(self, attempt: int) -> None:
+        self.sleep(self.jitter(0, 0.02 * (attempt + 1)))
 
 
 @dataclass
@@ -76,67 +120,53 @@ class Plan:
     send_confirmation: bool = False
 
 
-def check_events(request: SignupRequest, snapshot: SignupSnapshot, now: datetime) -> None:
+# --- the decision (pure) ---------------------------------------------------------------------------
+
+
+def check_events(event_ids: Sequence[str], snapshot: SignupSnapshot, now: datetime) -> None:
     """All or nothing: an unknown id (404) wins over a closed event (409)."""
-    unknown = [e for e in request.event_ids if e not in snapshot.events]
+    unknown = [e for e in event_ids if e not in snapshot.events]
     if unknown:
         raise NotFound(
             f"We could not find the event {unknown[0]!r}.",
             fields={"event_ids": f"unknown event {unknown[0]}"},
         )
-    closed = [e for e in request.event_ids if not snapshot.events[e].is_open(now)]
+    closed = [e for e in event_ids if not snapshot.events[e].is_open(now)]
     if closed:
         title = snapshot.events[closed[0]].title
         raise EventClosed(f"“{title}” is no longer open for sign-up: it has been cancelled or has ended.")
 
 
+def gets_join_link(event: Event, status: str, schedule: Schedule | None, now: datetime) -> bool:
+    """The one rule for a late sign-up: someone with a place, at or after the event's send moment
+    and before its end, gets the join link in their confirmation (and counts as sent)."""
+    return status != "waitlisted" and schedule is not None and links_due(event, schedule, now)
+
+
 def plan_signup(
-    request: SignupRequest,
+    applicant: Applicant,
     person_id: str,
     snapshot: SignupSnapshot,
     now: datetime,
     schedule: Schedule | None = None,
 ) -> Plan:
-    """Decide, per event, whether this is a new place, a waiting-list place or a repeat.
-
-    With the schedule, a place taken at or after the event's send moment is a late sign-up: the
-    confirmation carries the join link, and the registration counts as sent for that moment."""
-    check_events(request, snapshot, now)
+    """Decide, per event, whether this is a new place, a waiting-list place or a repeat."""
+    check_events(applicant.event_ids, snapshot, now)
     plan = Plan()
-    for event_id in request.event_ids:
+    for event_id in applicant.event_ids:
         event = snapshot.events[event_id]
         existing = snapshot.registrations.get(event_id)
-        if existing is not None and existing.status is RegistrationStatus.registered:
-            late = schedule is not None and links_due(event, schedule, now)
-            plan.items.append(SignupItem(event, "already_registered", changed=False, join_details=late))
-            continue
-        if existing is not None and existing.status is RegistrationStatus.waitlisted:
-            plan.items.append(SignupItem(event, "waitlisted", changed=False))
-            continue
-        status = RegistrationStatus.waitlisted if event.is_full() else RegistrationStatus.registered
-        late = (
-            status is RegistrationStatus.registered
-            and schedule is not None
-            and links_due(event, schedule, now)
-        )
-        plan.new_registrations.append(
-            Registration(
-                event_id=event_id,
-                person_id=person_id,
-                email=request.email,
-                name=request.name,
-                role=request.role,
-                organisation=request.organisation or "",
-                # Access needs are health-related: held only with their own explicit consent.
-                access_needs=(request.access_needs or "") if request.access_needs_consent else "",
-                status=status,
-                registered_at=now,
-                waitlisted_at=now if status is RegistrationStatus.waitlisted else None,
-                link_sent_at=now if late else None,
-                link_sent_for=schedule.send_moment(event) if late and schedule is not None else None,
+        if existing is not None and existing.status is not RegistrationStatus.cancelled:
+            status: ItemStatus = (
+                "already_registered" if existing.status is RegistrationStatus.registered else "waitlisted"
             )
-        )
-        plan.items.append(SignupItem(event, status.value, changed=True, join_details=late))  # type: ignore[arg-type]
+            late = gets_join_link(event, status, schedule, now)
+            plan.items.append(SignupItem(event, status, changed=False, join_details=late))
+            continue
+        placed = RegistrationStatus.waitlisted if event.is_full() else RegistrationStatus.registered
+        late = gets_join_link(event, placed.value, schedule, now)
+        plan.new_registrations.append(_registration(applicant, event, person_id, placed, now, late, schedule))
+        plan.items.append(SignupItem(event, placed.value, changed=True, join_details=late))  # type: ignore[arg-type]
     if plan.new_registrations:
         plan.send_confirmation = True
     else:
@@ -145,118 +175,238 @@ def plan_signup(
     return plan
 
 
+def _registration(
+    applicant: Applicant,
+    event: Event,
+    person_id: str,
+    status: RegistrationStatus,
+    now: datetime,
+    late: bool,
+    schedule: Schedule | None,
+) -> Registration:
+    return Registration(
+        event_id=event.id,
+        person_id=person_id,
+        email=applicant.email,
+        name=applicant.name,
+        role=applicant.role,
+        organisation=applicant.organisation or "",
+        # Access needs are health-related: held only with their own explicit consent.
+        access_needs=(applicant.access_needs or "") if applicant.access_needs_consent else "",
+        status=status,
+        registered_at=now,
+        waitlisted_at=now if status is RegistrationStatus.waitlisted else None,
+        link_sent_at=now if late else None,
+        link_sent_for=schedule.send_moment(event) if late and schedule is not None else None,
+    )
+
+
+def _profile(
+    applicant: Applicant, person_id: str, plan: Plan, previous: Person | None, now: datetime
+) -> Person:
+    return Person(
+        person_id=person_id,
+        email=applicant.email,
+        name=applicant.name,
+        role=applicant.role,
+        organisation=applicant.organisation or "",
+        # Signing up again undoes an unsubscribe, never a bounce or a complaint.
+        suppression=None
+        if previous is None or previous.suppression is Suppression.unsubscribed
+        else previous.suppression,
+        confirmation_sent_at=now
+        if plan.send_confirmation
+        else (previous.confirmation_sent_at if previous else None),
+        created_at=previous.created_at if previous and previous.created_at else now,
+    )
+
+
+def confirmation_lines(items: Sequence[SignupItem]) -> list[ConfirmationLine]:
+    return [ConfirmationLine(item.event, item.status, item.join_details) for item in items]
+
+
 def _hash_ip(source_ip: str, keys: Keys) -> str:
     return hmac.new(keys.person, b"ip\n" + source_ip.encode(), hashlib.sha256).hexdigest()[:24]
 
 
-def sign_up(
-    request: SignupRequest,
-    *,
-    source_ip: str,
-    repository: Repository,
-    mailer: ConfirmationSender,
-    keys: Keys,
-    now: datetime,
-    limits: Limits,
-    retention: timedelta,
-    schedule: Schedule | None = None,
-) -> SignupOutcome:
-    if request.website:
-        # A robot filled the hidden field: answer like a success, store and send nothing.
-        return SignupOutcome(items=[], confirmation="sent", honeypot=True)
+# --- the workflow ------------------------------------------------------------------------------------
 
-    person_id = person_id_for(request.email, keys)
-    for attempt in range(MAX_ATTEMPTS):
-        snapshot = repository.load_signup_snapshot(request.event_ids, person_id)
-        plan = plan_signup(request, person_id, snapshot, now, schedule)
-        previous = snapshot.person
-        person = Person(
-            person_id=person_id,
-            email=request.email,
-            name=request.name,
-            role=request.role,
-            organisation=request.organisation or "",
-            suppression=previous.suppression if previous else None,
-            confirmation_sent_at=now
-            if plan.send_confirmation
-            else (previous.confirmation_sent_at if previous else None),
-            created_at=previous.created_at if previous and previous.created_at else now,
-        )
-        # Signing up again undoes an unsubscribe, never a bounce or a complaint.
-        clear_unsubscribe = person.suppression is Suppression.unsubscribed
-        if clear_unsubscribe:
-            person.suppression = None
-        last_event_end = max(item.event.ends_at for item in plan.items)
-        expires_at = last_event_end + retention
 
-        operations = []
-        for registration in plan.new_registrations:
-            event = snapshot.events[registration.event_id]
-            operations.append(repository.op_put_registration(registration, event, expires_at))
-            changes = {(registration.status, registration.role): 1}
-            existing = snapshot.registrations.get(registration.event_id)
-            if existing is not None:  # a cancelled registration brought back
-                changes[(RegistrationStatus.cancelled, existing.role)] = (
-                    changes.get((RegistrationStatus.cancelled, existing.role), 0) - 1
-                )
-            operations.append(
-                repository.op_count_on_event(
-                    event,
-                    changes,
-                    now=now,
-                    require_open=True,
-                    require_space=registration.status is RegistrationStatus.registered,
-                )
+class Signups:
+    def __init__(
+        self,
+        events: EventStore,
+        registrations: RegistrationStore,
+        people: PersonStore,
+        mailer: Mailer,
+        keys: Keys,
+        schedule: Schedule,
+        *,
+        limits: Limits,
+        retention: timedelta,
+        retry: Retry,
+    ) -> None:
+        self.events = events
+        self.registrations = registrations
+        self.people = people
+        self.mailer = mailer
+        self.keys = keys
+        self.schedule = schedule
+        self.limits = limits
+        self.retention = retention
+        self.retry = retry
+
+    def sign_up(
+        self,
+        request: Applicant,
+        *,
+        source_ip: str,
+        now: datetime,
+        honeypot: bool = False,
+        rate_limited: bool = True,
+    ) -> SignupOutcome:
+        if honeypot:
+            # A robot filled the hidden field: answer like a success, store and send nothing.
+            return SignupOutcome(items=[], confirmation="sent", honeypot=True)
+        person_id = person_id_for(request.email, self.keys)
+        for attempt in range(self.retry.attempts):
+            snapshot = self.registrations.snapshot(request.event_ids, person_id)
+            plan = plan_signup(request, person_id, snapshot, now, self.schedule)
+            person = _profile(request, person_id, plan, snapshot.person, now)
+            limits = self._limits(person_id, source_ip, now) if rate_limited else []
+            commit = self._commit(plan, snapshot, person, limits, now)
+            if commit is Commit.rate_limited:
+                raise RateLimited()
+            if commit is Commit.lost_race:
+                self.retry.pause(attempt)
+                continue
+            return self._confirm(plan, person, now)
+        raise Unavailable()
+
+    def add_by_admin(self, applicant: Applicant, now: datetime) -> tuple[Registration, Delivery | None]:
+        """An admin's registration of someone: with an address, exactly the public sign-up on their
+        behalf (capacity, waiting list, confirmation), without rate limits; without one, under a
+        random id (the admin passes the link on by phone). Returns the stored registration and
+        how the confirmation went (None: no address, no email)."""
+        if applicant.email:
+            outcome = self.sign_up(applicant, source_ip="admin", now=now, rate_limited=False)
+            person_id, confirmation = person_id_for(applicant.email, self.keys), outcome.confirmation
+        else:
+            person_id, confirmation = secrets.token_hex(16), None
+            self.register_without_email(applicant, person_id, now)
+        registration = self.registrations.get(applicant.event_ids[0], person_id)
+        assert registration is not None
+        return registration, confirmation
+
+    def register_without_email(self, applicant: Applicant, person_id: str, now: datetime) -> SignupItem:
+        """An admin's registration of someone with no address: the sign-up's decision and write,
+        with no profile, no rate limit and no email."""
+        for attempt in range(self.retry.attempts):
+            snapshot = self.registrations.snapshot(applicant.event_ids, person_id)
+            plan = plan_signup(applicant, person_id, snapshot, now, schedule=None)
+            if self._commit(plan, snapshot, None, [], now) is Commit.committed:
+                return plan.items[0]
+            self.retry.pause(attempt)
+        raise Unavailable()
+
+    def _limits(self, person_id: str, source_ip: str, now: datetime) -> list[RateLimit]:
+        if not self.limits.enabled:
+            return []
+        window = now.replace(minute=0, second=0, microsecond=0)
+        return [
+            RateLimit("address", person_id, window, self.limits.per_address_per_hour, RATE_WINDOW),
+            RateLimit("ip", _hash_ip(source_ip, self.keys), window, self.limits.per_ip_per_hour, RATE_WINDOW),
+        ]
+
+    def _commit(
+        self,
+        plan: Plan,
+        snapshot: SignupSnapshot,
+        person: Person | None,
+        limits: list[RateLimit],
+        now: datetime,
+    ) -> Commit:
+        expires_at = max(item.event.ends_at for item in plan.items) + self.retention
+        places = [
+            NewPlace(
+                r, snapshot.events[r.event_id], expires_at, replaces=snapshot.registrations.get(r.event_id)
             )
-        operations.append(
-            repository.op_save_person(
+            for r in plan.new_registrations
+        ]
+        profile = None
+        if person is not None:
+            previous = snapshot.person
+            profile = ProfileSave(
                 person,
                 # The profile lives as long as the person's latest event, not this sign-up's.
                 expires_at=max(expires_at, previous.expires_at)
                 if previous and previous.expires_at
                 else expires_at,
-                clear_unsubscribe=clear_unsubscribe,
+                clear_unsubscribe=previous is not None and previous.suppression is Suppression.unsubscribed,
                 mark_confirmation=plan.send_confirmation,
                 only_if_no_confirmation_since=None if plan.new_registrations else now - RESEND_AFTER,
             )
-        )
-        rate_operations = 0
-        if limits.enabled:
-            window = now.replace(minute=0, second=0, microsecond=0)
-            operations.append(
-                repository.op_rate_limit(
-                    "address", person_id, window, limits.per_address_per_hour, RATE_WINDOW
-                )
-            )
-            operations.append(
-                repository.op_rate_limit(
-                    "ip", _hash_ip(source_ip, keys), window, limits.per_ip_per_hour, RATE_WINDOW
-                )
-            )
-            rate_operations = 2
-        try:
-            repository.transact(operations)
-        except TransactionConflict as conflict:
-            if rate_operations and any(
-                code == "ConditionalCheckFailed" for code in conflict.reasons[-rate_operations:]
-            ):
-                raise RateLimited() from None
-            # A race was lost (a duplicate landed first, the last place went): wait a moment,
-            # read again and decide again.
-            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))  # noqa: S311 - jitter, not security
-            continue
+        elif not places:
+            return Commit.committed
+        return self.registrations.commit_signup(places, profile, limits)
+
+    def _confirm(self, plan: Plan, person: Person, now: datetime) -> SignupOutcome:
         outcome = SignupOutcome(items=plan.items, person=person, send_confirmation=plan.send_confirmation)
         if not plan.send_confirmation:
             # One went to this address within the hour; a repeat does not send another.
             outcome.confirmation = "sent"
             return outcome
-        lines = [ConfirmationLine(item.event, item.status, item.join_details) for item in plan.items]
+        job = ConfirmationJob(
+            person_id=person.person_id,
+            events=[ConfirmationEntry(event_id=item.event.id, status=item.status) for item in plan.items],
+        )
+        lines = confirmation_lines(plan.items)
         try:
-            outcome.confirmation = mailer.send_confirmation(person, lines, now)
+            outcome.confirmation = self.mailer.deliver(
+                person, lambda: self.mailer.confirmation(person, lines, now), job
+            )
         except Unavailable:
             # Neither SES nor the queue took it. The sign-up stands; forget that a confirmation
             # went, so that trying again (after our 503) sends one.
-            repository.forget_confirmation(person_id)
+            self.people.forget_confirmation(person.person_id)
             raise
         return outcome
-    raise Unavailable()
+
+    # --- a confirmation that waited in the queue ------------------------------------------------
+
+    def complete_confirmation(self, job: ConfirmationJob, now: datetime) -> str | None:
+        """Send a queued confirmation as it stands now: the person's current status at each event
+        (promoted, cancelled since), and the join link by the sign-up's own rule. Returns SES's
+        message id, or None when there is nothing to send any more."""
+        person = self.people.get(job.person_id)
+        if person is None or person.suppression is not None or not person.email:
+            return None
+        current = {r.event_id: r for r in self.registrations.of_person(person.person_id)}
+        events = self.events.get_many(entry.event_id for entry in job.events)
+        items = []
+        for entry in job.events:
+            event, registration = events.get(entry.event_id), current.get(entry.event_id)
+            if event is None or registration is None or registration.status is RegistrationStatus.cancelled:
+                continue
+            status: ItemStatus = entry.status
+            if registration.status is RegistrationStatus.waitlisted:
+                status = "waitlisted"
+            elif status == "waitlisted":
+                status = "registered"  # promoted while the email waited
+            items.append(
+                SignupItem(
+                    event,
+                    status,
+                    changed=False,
+                    join_details=gets_join_link(event, status, self.schedule, now),
+                )
+            )
+        if not items:
+            return None
+        message_id = self.mailer.send(self.mailer.confirmation(person, confirmation_lines(items), now))
+        for item in items:
+            if item.join_details:  # it carried the join link: that registration counts as sent
+                self.registrations.mark_link_sent(
+                    item.event.id, person.person_id, self.schedule.send_moment(item.event), now
+                )
+        return message_id

@@ -25,14 +25,10 @@ from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
-from shared.domain.models import Suppression, normalise_address
-from shared.stores.repository import Repository, iso, person_key
+from shared.domain.models import SUPPRESSION_RANK, Suppression, normalise_address
+from shared.stores.people import PersonStore
 
-RANK: dict[Suppression, int] = {
-    Suppression.unsubscribed: 1,
-    Suppression.bounced: 2,
-    Suppression.complained: 3,
-}
+RANK = SUPPRESSION_RANK
 
 # EventBridge's detail-type for each SES event type that can suppress.
 DETAIL_TYPES: dict[str, str] = {
@@ -189,37 +185,17 @@ def decide(event: Any) -> Decision:
     return Decision(event_type=event_type)
 
 
-def suppress(repository: Repository, person_id: str, level: Suppression, now: datetime) -> bool:
-    """Raise the profile's suppression to `level` (creating a minimal profile when there is none).
-    One conditional UpdateItem; False when it was already `level` or higher. A DynamoDB failure
-    raises Unavailable, so that the event is retried."""
-    weaker = [s for s in Suppression if RANK[s] < RANK[level]]
-    values: dict[str, Any] = {":level": {"S": level.value}, ":now": {"S": iso(now)}}
-    condition = "attribute_not_exists(#suppression)"
-    if weaker:
-        names = [f":weaker{n}" for n in range(len(weaker))]
-        values.update({name: {"S": s.value} for name, s in zip(names, weaker, strict=True)})
-        condition += f" OR #suppression IN ({', '.join(names)})"
-    answer = repository.update(
-        Key=person_key(person_id),
-        UpdateExpression="SET #suppression = :level, suppressed_at = :now",
-        ConditionExpression=condition,
-        ExpressionAttributeNames={"#suppression": "suppression"},
-        ExpressionAttributeValues=values,
-    )
-    return answer is not None
-
-
 def apply(
     decision: Decision,
     *,
-    repository: Repository,
+    people: PersonStore,
     person_id_for: Callable[[str], str],
     now: datetime,
 ) -> Outcome:
-    """Suppress every address the decision names: one UpdateItem each."""
+    """Suppress every address the decision names: one UpdateItem each (a DynamoDB failure raises
+    Unavailable, so that the event is retried)."""
     level = decision.suppression
     if level is None or not decision.addresses:
         return Outcome(decision)
-    changed = sum(suppress(repository, person_id_for(a), level, now) for a in decision.addresses)
+    changed = sum(people.suppress(person_id_for(a), level, now) for a in decision.addresses)
     return Outcome(decision, suppressed=len(decision.addresses), changed=changed)

@@ -7,10 +7,11 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+from boto3.dynamodb.types import TypeSerializer
+
 from shared import services
-from shared.domain import tokens
 from shared.domain.models import Registration, RegistrationStatus, Role
-from shared.stores.repository import registration_key, to_item
+from tests import raw_table
 from tests.conftest import LambdaContext, outbox
 
 
@@ -20,13 +21,13 @@ class Crash(BaseException):
 
 def add_registrants(event_id: str, count: int, *, prefix: str = "person", now: datetime) -> list[str]:
     """Registrations written straight into the table (the sign-up path has its own tests)."""
-    repository = services.repository()
-    event = repository.get_event(event_id)
+    event = services.get().stores.events.get(event_id)
     assert event is not None
+    typed = TypeSerializer()
     addresses = [f"{prefix}{n}@example.org" for n in range(count)]
     requests = []
     for address in addresses:
-        person_id = tokens.person_id_for(address)
+        person_id = services.get().person_id_for(address)
         registration = Registration(
             event_id=event_id,
             person_id=person_id,
@@ -45,13 +46,11 @@ def add_registrants(event_id: str, count: int, *, prefix: str = "person", now: d
                 "GSI2SK": event_id,
             }
         )
-        requests.append({"PutRequest": {"Item": to_item(values)}})
-    client = repository.client
+        requests.append({"PutRequest": {"Item": {k: typed.serialize(v) for k, v in values.items()}}})
     for start in range(0, len(requests), 25):
-        client.batch_write_item(RequestItems={repository.table_name: requests[start : start + 25]})
-    client.update_item(
-        TableName=repository.table_name,
-        Key=registration_key(event_id, "x") | {"SK": {"S": "EVENT"}},
+        raw_table.client().batch_write_item(RequestItems={raw_table.name(): requests[start : start + 25]})
+    raw_table.update_item(
+        Key=raw_table.event_key(event_id),
         UpdateExpression="ADD registered_count :n",
         ExpressionAttributeValues={":n": {"N": str(count)}},
     )
@@ -75,7 +74,7 @@ def pump(stack: Any, *, visible_again: bool = False, max_rounds: int = 500) -> i
     does when its visibility timeout has passed (a crash, a reported failure)."""
     from functions.sender.handler import lambda_handler as sender
 
-    sqs = services.mailer().sqs
+    sqs = services.get().client("sqs")
     queue_url = stack.physical["OutboundQueue"]
     if visible_again:
         make_all_visible(stack)
@@ -113,7 +112,7 @@ def pump(stack: Any, *, visible_again: bool = False, max_rounds: int = 500) -> i
 
 
 def make_all_visible(stack: Any) -> None:
-    sqs = services.mailer().sqs
+    sqs = services.get().client("sqs")
     for receipt in _in_flight.values():
         sqs.change_message_visibility(
             QueueUrl=stack.physical["OutboundQueue"], ReceiptHandle=receipt, VisibilityTimeout=0
@@ -122,10 +121,14 @@ def make_all_visible(stack: Any) -> None:
 
 
 def queued_messages(stack: Any) -> int:
-    attributes = services.mailer().sqs.get_queue_attributes(
-        QueueUrl=stack.physical["OutboundQueue"],
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
+    attributes = (
+        services.get()
+        .client("sqs")
+        .get_queue_attributes(
+            QueueUrl=stack.physical["OutboundQueue"],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+    )
     return int(attributes["ApproximateNumberOfMessages"]) + int(
         attributes["ApproximateNumberOfMessagesNotVisible"]
     )
@@ -147,11 +150,8 @@ def later(moment: datetime, **delta: float) -> datetime:
 
 
 def job_bodies(stack: Any) -> list[dict[str, Any]]:
-    received = (
-        services.mailer()
-        .sqs.receive_message(
-            QueueUrl=stack.physical["OutboundQueue"], MaxNumberOfMessages=10, VisibilityTimeout=0
-        )
-        .get("Messages", [])
-    )
+    sqs = services.get().client("sqs")
+    received = sqs.receive_message(
+        QueueUrl=stack.physical["OutboundQueue"], MaxNumberOfMessages=10, VisibilityTimeout=0
+    ).get("Messages", [])
     return [json.loads(m["Body"]) for m in received]

@@ -24,7 +24,7 @@ def test_create_event_reads_naive_times_in_the_events_zone_and_answers_the_zoom_
     assert event["starts_at"] == "2027-06-09T14:00:00+01:00"
     assert event["ends_at"] == "2027-06-09T15:30:00+01:00"
     assert event["zoom_join_url"] == ZOOM["zoom_join_url"]
-    stored = services.repository().get_event(event["id"])
+    stored = services.get().stores.events.get(event["id"])
     assert stored.starts_at.isoformat() == "2027-06-09T13:00:00+00:00"
 
 
@@ -87,7 +87,7 @@ def test_update_event_never_overwrites_counts_moved_by_signups(aws):
 
     invoke_admin({"action": "update_event", "event_id": event_id, "title": "A clearer title"})
 
-    event = services.repository().get_event(event_id)
+    event = services.get().stores.events.get(event_id)
     assert event.title == "A clearer title"
     assert event.registered_count == 1
     assert event.counts == {"registered#academic": 1}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from shared import clock, services
-from shared.domain import tokens
 from tests.conftest import invoke_admin, outbox
 from tests.integration.helpers import create_event, sign_up, text_part
 
@@ -46,7 +45,7 @@ def test_someone_without_email_is_added_and_counts_and_capacity_stay_right(aws):
     assert added["ok"] is True and added["registration"]["status"] == "registered"
     assert added["registration"]["has_email"] is False and added["confirmation"] is None
     assert full["registration"]["status"] == "waitlisted"
-    event = services.repository().get_event(event_id)
+    event = services.get().stores.events.get(event_id)
     assert (event.registered_count, event.waitlisted_count) == (2, 1)
     assert event.counts["registered#lived_experience"] == 1
     assert len(outbox()) == 1  # only Ada's own confirmation
@@ -60,7 +59,7 @@ def test_someone_without_email_is_added_and_counts_and_capacity_stay_right(aws):
     )
 
     assert cancelled["registration"]["status"] == "cancelled"
-    event = services.repository().get_event(event_id)
+    event = services.get().stores.events.get(event_id)
     assert (event.registered_count, event.waitlisted_count) == (2, 0)  # Di was promoted
 
 
@@ -109,7 +108,9 @@ def test_resend_link_sends_the_join_email_to_that_registrant(aws, monkeypatch):
 
     assert answer["ok"] is True and answer["message_id"]
     assert "/join/" in text_part(outbox()[-1])
-    registration = services.repository().get_registration(event_id, tokens.person_id_for("ada@example.org"))
+    registration = services.get().stores.registrations.get(
+        event_id, services.get().person_id_for("ada@example.org")
+    )
     assert registration.link_sent_for is not None  # the morning send will not send it again
 
 
@@ -123,4 +124,22 @@ def test_delete_event_only_without_registrations(aws):
 
     assert refused["ok"] is False and refused["error"]["fields"] == {"event_id": "has registrations"}
     assert deleted == {"ok": True, "deleted": empty}
-    assert services.repository().get_event(empty) is None
+    assert services.get().stores.events.get(empty) is None
+
+
+def test_adding_someone_without_email_is_refused_with_the_same_codes_as_a_signup(aws):
+    ended = create_event("Ended one", "2026-10-01T14:00:00")
+    cancelled = create_event("Called off", "2026-12-16T14:00:00")
+    assert invoke_admin({"action": "cancel_event", "event_id": cancelled})["ok"] is True
+
+    answers = {
+        event_id: invoke_admin({"action": "add_registration", "event_id": event_id, "name": "Cy"})
+        for event_id in (ended, cancelled, "no-such-event")
+    }
+    public = sign_up([ended])
+
+    assert public.status == 409 and public.json()["error"]["code"] == "event_closed"
+    assert answers[ended]["error"]["code"] == "event_closed"
+    assert answers[cancelled]["error"]["code"] == "event_closed"
+    assert answers["no-such-event"]["error"]["code"] == "not_found"
+    assert services.get().stores.registrations.of_event(ended) == []

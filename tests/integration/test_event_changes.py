@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from icalendar import Calendar
 
 from shared import clock, services
-from shared.domain import tokens
+from tests import raw_table
 from tests.conftest import call_api, invoke_admin, outbox
 from tests.integration.helpers import ZOOM, create_event, html_part, sign_up, text_part
 from tests.integration.morning import Crash, add_registrants, job_bodies, pump, queued_messages, run_dispatch
@@ -296,9 +296,9 @@ def test_a_cancellation_emails_registrants_and_the_waiting_list_once_with_a_canc
 def test_a_cancelled_event_refuses_sign_ups_and_its_join_links_are_gone(fast_ses):
     event_id = create_event(starts_at="2026-12-09T14:00:00")
     sign_up([event_id])
-    person_id = tokens.person_id_for("ada@example.org")
-    event = services.repository().get_event(event_id)
-    token = services.links().join(event, person_id).rsplit("/join/", 1)[1]
+    person_id = services.get().person_id_for("ada@example.org")
+    event = services.get().stores.events.get(event_id)
+    token = services.get().links.join(event, person_id).rsplit("/join/", 1)[1]
 
     cancel(event_id)
     clock.freeze(EVENT_DAY_0700)
@@ -332,7 +332,7 @@ def test_a_dry_run_says_how_many_would_be_emailed_and_changes_and_sends_nothing(
 
     assert answer["dry_run"] is True and answer["notified"] == 3
     assert answer["event"]["status"] == "scheduled"
-    assert services.repository().get_event(event_id).status == "scheduled"
+    assert services.get().stores.events.get(event_id).status == "scheduled"
     assert emails_since(start) == [] and queued_messages(fast_ses) == 0
     assert sign_up([event_id], email="still-open@example.org").status == 201
 
@@ -355,8 +355,8 @@ def test_a_cancellation_skips_suppressed_addresses_and_people_without_email(fast
     event_id = create_event(starts_at="2026-12-09T14:00:00")
     sign_up([event_id], email="keeps@example.org")
     sign_up([event_id], email="bounced@example.org")
-    bounced = tokens.person_id_for("bounced@example.org")
-    services.repository().update(
+    bounced = services.get().person_id_for("bounced@example.org")
+    raw_table.update_item(
         Key={"PK": {"S": f"PERSON#{bounced}"}, "SK": {"S": "PROFILE"}},
         UpdateExpression="SET suppression = :b",
         ExpressionAttributeValues={":b": {"S": "bounced"}},
@@ -412,20 +412,18 @@ def test_a_sender_that_dies_mid_batch_is_finished_by_the_next_without_missing_an
 ):
     event_id = create_event(starts_at="2026-12-09T14:00:00")
     addresses = add_registrants(event_id, 25, now=clock.now())
-    monkeypatch.setattr("shared.workflows.notices.BATCH_SIZE", 10)
+    monkeypatch.setattr("shared.domain.bulk.BATCH_SIZE", 10)
     start = len(outbox())
     if change == "cancel":
         assert cancel(event_id)["notified"] == 25
     else:
         assert move(event_id, starts_at="2026-12-10T15:00:00")["notified"] == 25
-    mailer = services.mailer()
-    real = mailer.ses
-    monkeypatch.setattr(mailer, "_ses", CrashingSes(real, k, accepted=accepted))
+    services.override(ses_send=CrashingSes(services.get().client("ses_send"), k, accepted=accepted))
 
     with pytest.raises(Crash):
         pump(fast_ses)
 
-    monkeypatch.setattr(mailer, "_ses", real)
+    services.override()
     clock.freeze(clock.now() + timedelta(minutes=10))  # the dead sender's lease has run out
     pump(fast_ses, visible_again=True)
     # The admin, unsure, runs the action again: nothing more goes out.
@@ -448,7 +446,7 @@ def test_a_duplicate_delivery_of_a_notice_batch_sends_nothing_twice(fast_ses):
     start = len(outbox())
     cancel(event_id)
     queue = fast_ses.physical["OutboundQueue"]
-    sqs = services.mailer().sqs
+    sqs = services.get().client("sqs")
     body = sqs.receive_message(QueueUrl=queue, VisibilityTimeout=0)["Messages"][0]["Body"]
     sqs.send_message(QueueUrl=queue, MessageBody=body)  # Lambda's at-least-once
 
@@ -470,7 +468,7 @@ def test_an_update_that_died_before_its_notice_is_completed_by_running_it_again(
     with monkeypatch.context() as patched, pytest.raises(Crash):
         patched.setattr(Notices, "notify_changes", die)
         invoke_admin({"action": "update_event", "event_id": event_id, "starts_at": "2026-12-10T15:00:00"})
-    assert services.repository().get_event(event_id).starts_at == datetime(2026, 12, 10, 15, tzinfo=UTC)
+    assert services.get().stores.events.get(event_id).starts_at == datetime(2026, 12, 10, 15, tzinfo=UTC)
 
     again = move(event_id, starts_at="2026-12-10T15:00:00")
     pump(fast_ses)
@@ -485,7 +483,7 @@ def test_a_cancellation_whose_queue_refused_is_completed_by_cancelling_again(fas
     event_id = create_event(starts_at="2026-12-09T14:00:00")
     addresses = add_registrants(event_id, 3, now=clock.now())
     start = len(outbox())
-    sqs = services.mailer().sqs
+    sqs = services.get().client("sqs")
 
     def refuse(**_kwargs: Any) -> Any:
         raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "x"}}, "SendMessageBatch")
@@ -497,7 +495,7 @@ def test_a_cancellation_whose_queue_refused_is_completed_by_cancelling_again(fas
     pump(fast_ses)
 
     assert failed["ok"] is False and failed["error"]["code"] == "unavailable"
-    assert services.repository().get_event(event_id).status == "cancelled"
+    assert services.get().stores.events.get(event_id).status == "cancelled"
     assert again["notified"] == 0  # everyone was already in a batch; the batch is queued again
     assert by_recipient(emails_since(start)) == {a: 1 for a in addresses}
 
@@ -536,7 +534,7 @@ def test_a_preview_of_each_kind_goes_only_to_the_admin_marked_preview(fast_ses, 
         assert vevent_of(message)["STATUS"] == "CANCELLED"
         assert "We are sorry." in text
     # Nothing changed for anyone
-    assert services.repository().get_event(event_id).status == "scheduled"
+    assert services.get().stores.events.get(event_id).status == "scheduled"
 
 
 def test_preview_links_are_made_for_nobody(fast_ses):

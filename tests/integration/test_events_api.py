@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import icalendar
 
-from shared import clock, services
+from shared import clock
+from tests import raw_table
 from tests.conftest import BASE_URL, FIXED_NOW, call_api
 from tests.integration.helpers import ZOOM_SECRETS, create_event, sign_up
 
@@ -14,7 +15,7 @@ HTML = {"accept": "text/html"}
 
 
 def _cancel(event_id: str) -> None:
-    services.repository().update(
+    raw_table.update_item(
         Key={"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": "EVENT"}},
         UpdateExpression="SET #s = :c",
         ExpressionAttributeNames={"#s": "status"},
@@ -191,12 +192,12 @@ def test_a_wrong_method_is_405_and_an_unknown_path_404(aws):
 
 
 def test_an_unexpected_failure_is_a_503_without_a_trace(aws, monkeypatch):
-    from shared.stores.repository import Repository
+    from shared.stores.events import EventStore
 
     def explode(*_args, **_kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(Repository, "list_events", explode)
+    monkeypatch.setattr(EventStore, "by_start", explode)
 
     answer = call_api("GET", "/events")
 

@@ -15,14 +15,11 @@ import pytest
 import requests
 from botocore.stub import Stubber
 
-from functions.admin import actions_data
 from infra.local.resources import create_bucket, create_stack
 from shared import clock, services
-from shared.domain import tokens
 from shared.domain.models import RegistrationStatus
-from shared.stores.repository import person_key
-from shared.workflows import exports, privacy
-from shared.workflows.registrations import cancel_registration
+from shared.workflows import exports
+from tests import raw_table
 from tests.conftest import REGION, call_api, invoke_admin, outbox
 from tests.integration.helpers import create_event, sign_up, text_part
 from tests.integration.morning import pump, run_dispatch
@@ -78,15 +75,11 @@ def stored_keys(bucket: str) -> list[str]:
 
 
 def table_items() -> list[dict[str, Any]]:
-    repository = services.repository()
-    items: list[dict[str, Any]] = []
-    for page in repository.client.get_paginator("scan").paginate(TableName=repository.table_name):
-        items.extend(page["Items"])
-    return sorted(items, key=lambda item: (item["PK"]["S"], item["SK"]["S"]))
+    return sorted(raw_table.scan(), key=lambda item: (item["PK"]["S"], item["SK"]["S"]))
 
 
 def profile(address: str) -> dict[str, Any] | None:
-    return services.repository().raw_person(tokens.person_id_for(address))
+    return services.get().stores.people.raw(services.get().person_id_for(address))
 
 
 def report(first: str, last: str) -> dict[str, Any]:
@@ -172,9 +165,8 @@ def test_cells_a_spreadsheet_would_run_are_neutralised(bucket):
         assert sign_up([event_id], name=name, email=address, organisation=organisation).status == 201
     # Tabs and carriage returns cannot come through the sign-up form (it trims and refuses
     # them in a name), but an item written by anything else must not smuggle a formula either.
-    repository = services.repository()
-    repository.update(
-        Key={"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": f"REG#{tokens.person_id_for('at@example.org')}"}},
+    raw_table.update_item(
+        Key=raw_table.registration_key(event_id, services.get().person_id_for("at@example.org")),
         UpdateExpression="SET access_needs = :tab, organisation = :cr",
         ExpressionAttributeValues={":tab": {"S": "\t=2+2"}, ":cr": {"S": "\r=3+3"}},
     )
@@ -219,10 +211,11 @@ def test_report_counts_roles_and_statuses_from_the_events_counters(bucket):
     sign_up([full, other], **ADA)
     sign_up([full, other], **GRACE)  # waiting list at the full event
     sign_up([other, later], **KATH)
-    cancel_registration(
-        services.repository(), services.mailer(), full, tokens.person_id_for(ADA["email"]), clock.now()
-    )  # Grace is promoted
-    services.repository().record_first_open(other, tokens.person_id_for(KATH["email"]), clock.now())
+    services.get().registrations.cancel(full, services.get().person_id_for(ADA["email"]), clock.now())
+    # Grace is promoted
+    services.get().stores.registrations.record_first_open(
+        other, services.get().person_id_for(KATH["email"]), clock.now()
+    )
 
     answer = report("2026-12-01", "2026-12-31")
 
@@ -295,7 +288,7 @@ def test_export_person_gives_everything_held_about_an_address(bucket):
     answer = invoke_admin({"action": "export_person", "email": "  ADA@Example.org "})
 
     assert answer["ok"] is True, answer
-    assert answer["person_id"] == tokens.person_id_for("ada@example.org")
+    assert answer["person_id"] == services.get().person_id_for("ada@example.org")
     person = answer["person"]
     assert person["email"] == "ada@example.org"
     assert person["name"] == "Ada Lovelace"
@@ -374,14 +367,14 @@ def test_forget_person_erases_every_store_and_leaves_the_counts(bucket, aws):
     assert answer["exports_deleted"] == [with_ada["s3_uri"]]
     assert answer["ses_suppression_list"] == "unsupported"
 
-    ada_id = tokens.person_id_for("ada@example.org")
+    ada_id = services.get().person_id_for("ada@example.org")
     remaining = json.dumps(table_items())
     assert ada_id not in remaining
     assert "ada@example.org" not in remaining and "Ada Lovelace" not in remaining
     assert "Live captions" not in remaining
     assert stored_keys(bucket) == [kath_only]
     # Grace was promoted into Ada's place, and told.
-    grace = services.repository().get_registration(full, tokens.person_id_for(GRACE["email"]))
+    grace = services.get().stores.registrations.get(full, services.get().person_id_for(GRACE["email"]))
     assert grace is not None and grace.status is RegistrationStatus.registered
     assert any(m["To"].addresses[0].addr_spec == GRACE["email"] for m in outbox())
     # Counts stay: the past event exactly as before; the open ones count Ada's cancellation.
@@ -414,9 +407,9 @@ def test_forget_person_takes_the_persons_id_out_of_queued_change_notices(bucket)
     answer = invoke_admin({"action": "forget_person", "email": ADA["email"]})
 
     assert answer["erased"]["notice_recipients"] == 1
-    batches = services.repository().event_batches(event_id, notices=True)
-    held = [r["person_id"] for batch in batches for r in batch["recipients"]]
-    assert held == [tokens.person_id_for(GRACE["email"])]
+    batches = services.get().stores.batches.of_event(event_id, "notice")
+    held = [person_id for batch in batches for person_id in batch.recipients]
+    assert held == [services.get().person_id_for(GRACE["email"])]
 
 
 def test_a_dry_run_says_what_would_go_and_changes_nothing(bucket):
@@ -441,9 +434,9 @@ def test_a_dry_run_says_what_would_go_and_changes_nothing(bucket):
 def test_an_unsubscribed_person_keeps_only_the_keyed_hash_and_no_expiry(bucket):
     event_id = create_event()
     sign_up([event_id], **ADA)
-    person_id = tokens.person_id_for(ADA["email"])
-    services.repository().update(  # as POST /unsubscribe does
-        Key=person_key(person_id),
+    person_id = services.get().person_id_for(ADA["email"])
+    raw_table.update_item(  # as POST /unsubscribe does
+        Key=raw_table.person_key(person_id),
         UpdateExpression="SET suppression = :s, unsubscribed_at = :now",
         ExpressionAttributeValues={":s": {"S": "unsubscribed"}, ":now": {"S": "2026-11-25T10:00:00Z"}},
     )
@@ -469,7 +462,7 @@ def test_a_person_who_complained_stays_unmailed_after_erasure(bucket):
     answer = invoke_admin({"action": "forget_person", "email": address})
 
     assert answer["kept"] == {"suppression": "complained"}
-    person_id = tokens.person_id_for(address)
+    person_id = services.get().person_id_for(address)
     assert profile(address) == {"PK": f"PERSON#{person_id}", "SK": "PROFILE", "suppression": "complained"}
     again = sign_up([second], name="Cora Plain", email=address, role="manager")
     assert again.json()["signup"]["confirmation"] == "suppressed"
@@ -503,7 +496,7 @@ def test_a_complaint_known_only_to_ses_keeps_the_hash_and_the_ses_entry_goes(buc
         {"EmailAddress": address},
     )
     stub.add_response("delete_suppressed_destination", {}, {"EmailAddress": address})
-    monkeypatch.setattr(actions_data, "_ses", lambda: privacy.SesSuppressionList(client))
+    services.override(ses=client)
 
     with stub:
         answer = invoke_admin({"action": "forget_person", "email": address})
@@ -513,7 +506,7 @@ def test_a_complaint_known_only_to_ses_keeps_the_hash_and_the_ses_entry_goes(buc
     assert answer["erased"]["ses_suppression_list"] == 1
     assert answer["kept"] == {"suppression": "complained"}
     assert profile(address) == {
-        "PK": f"PERSON#{tokens.person_id_for(address)}",
+        "PK": f"PERSON#{services.get().person_id_for(address)}",
         "SK": "PROFILE",
         "suppression": "complained",
     }
@@ -524,7 +517,7 @@ def test_when_ses_cannot_be_asked_nothing_is_erased(bucket, monkeypatch):
     client = boto3.client("sesv2", region_name=REGION)
     stub = Stubber(client)
     stub.add_client_error("get_suppressed_destination", "ThrottlingException", http_status_code=429)
-    monkeypatch.setattr(actions_data, "_ses", lambda: privacy.SesSuppressionList(client))
+    services.override(ses=client)
     items = table_items()
 
     with stub:
@@ -599,7 +592,7 @@ def test_unsuppress_removes_the_ses_entry_through_the_adapter(bucket, monkeypatc
     client = boto3.client("sesv2", region_name=REGION)
     stub = Stubber(client)
     stub.add_response("delete_suppressed_destination", {}, {"EmailAddress": "ada@example.org"})
-    monkeypatch.setattr(actions_data, "_ses", lambda: privacy.SesSuppressionList(client))
+    services.override(ses=client)
 
     with stub:
         answer = invoke_admin({"action": "unsuppress", "email": "ada@example.org"})
@@ -622,21 +615,20 @@ def _expiry(item: dict[str, Any] | None) -> int:
 def test_registrations_and_profiles_expire_retention_days_after_their_last_event(aws):
     first = create_event("First", "2026-12-09T14:00:00")  # ends 15:30 UTC
     later = create_event("Later", "2027-01-13T14:00:00")
-    repository = services.repository()
-    person_id = tokens.person_id_for(ADA["email"])
+    person_id = services.get().person_id_for(ADA["email"])
 
     sign_up([first], **ADA)
     first_end = datetime(2026, 12, 9, 15, 30, tzinfo=UTC)
-    registration = repository.get_item({"PK": {"S": f"EVENT#{first}"}, "SK": {"S": f"REG#{person_id}"}})
+    registration = raw_table.get_item(raw_table.registration_key(first, person_id))
     assert _expiry(registration) == _epoch(first_end + timedelta(days=365))
     assert _expiry(profile(ADA["email"])) == _epoch(first_end + timedelta(days=365))
 
     sign_up([later], **ADA)
     later_end = datetime(2027, 1, 13, 15, 30, tzinfo=UTC)
     assert _expiry(profile(ADA["email"])) == _epoch(later_end + timedelta(days=365))
-    registration = repository.get_item({"PK": {"S": f"EVENT#{first}"}, "SK": {"S": f"REG#{person_id}"}})
+    registration = raw_table.get_item(raw_table.registration_key(first, person_id))
     assert _expiry(registration) == _epoch(first_end + timedelta(days=365))
-    ttl = repository.client.describe_time_to_live(TableName=repository.table_name)
+    ttl = raw_table.client().describe_time_to_live(TableName=raw_table.name())
     assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
 
 
@@ -668,14 +660,14 @@ def test_suppressed_bare_profiles_keep_no_expiry(bucket):
 
     assert "expires_at" not in profile("stranger@example.org")
     assert profile(ADA["email"]) == {
-        "PK": f"PERSON#{tokens.person_id_for(ADA['email'])}",
+        "PK": f"PERSON#{services.get().person_id_for(ADA['email'])}",
         "SK": "PROFILE",
         "suppression": "unsubscribed",
     }
 
 
 def call_api_unsubscribe(address: str) -> None:
-    url = services.links().unsubscribe(tokens.person_id_for(address), clock.now())
+    url = services.get().links.unsubscribe(services.get().person_id_for(address), clock.now())
     parts = urlsplit(url)
     answer = call_api("POST", parts.path, query={"token": parts.query.removeprefix("token=")})
     assert answer.status == 200, answer.body
@@ -772,6 +764,11 @@ def test_no_log_line_of_these_actions_names_the_person(bucket):
 
     text = logs.getvalue()
     assert "registrations exported" in text and "person forgotten" in text
-    for secret in (*ADA.values(), *GRACE.values(), "Live captions", tokens.person_id_for(ADA["email"])):
+    for secret in (
+        *ADA.values(),
+        *GRACE.values(),
+        "Live captions",
+        services.get().person_id_for(ADA["email"]),
+    ):
         if secret not in ("academic", "lived_experience"):
             assert secret.lower() not in text.lower(), secret

@@ -53,9 +53,11 @@ def test_a_tampered_or_wrong_purpose_token_gets_404_and_reveals_nothing(aws):
     token = manage_token_after_signup([event_id])
     payload, mac = token.split(".")
     tampered = f"{payload}.{('A' if mac[0] != 'A' else 'B')}{mac[1:]}"
-    person_id = tokens.person_id_for("ada@example.org")
-    unsubscribe_token = tokens.sign(Purpose.UNSUBSCRIBE, [person_id], FIXED_NOW + timedelta(days=1))
-    expired = tokens.sign(Purpose.MANAGE, [person_id], FIXED_NOW - timedelta(seconds=1))
+    person_id = services.get().person_id_for("ada@example.org")
+    unsubscribe_token = tokens.sign(
+        Purpose.UNSUBSCRIBE, [person_id], FIXED_NOW + timedelta(days=1), services.get().keys
+    )
+    expired = tokens.sign(Purpose.MANAGE, [person_id], FIXED_NOW - timedelta(seconds=1), services.get().keys)
 
     answers = [
         call_api("GET", "/manage", query={"token": tampered}),
@@ -69,7 +71,9 @@ def test_a_tampered_or_wrong_purpose_token_gets_404_and_reveals_nothing(aws):
 
     assert {a.status for a in answers} == {404}
     assert len({a.body for a in answers[:5]}) == 1
-    assert services.repository().get_registration(event_id, person_id).status is RegistrationStatus.registered
+    assert (
+        services.get().stores.registrations.get(event_id, person_id).status is RegistrationStatus.registered
+    )
 
 
 def test_cancelling_a_place_offers_it_to_the_first_on_the_waiting_list(aws):
@@ -83,14 +87,14 @@ def test_cancelling_a_place_offers_it_to_the_first_on_the_waiting_list(aws):
     answer = call_api("POST", "/manage/cancel", json_body={"token": token, "event_id": event_id})
 
     assert answer.json() == {"cancelled": [event_id]}
-    repository = services.repository()
-    statuses = {r.email: r.status.value for r in repository.list_registrations(event_id)}
+    stores = services.get().stores
+    statuses = {r.email: r.status.value for r in stores.registrations.of_event(event_id)}
     assert statuses == {
         "ada@example.org": "cancelled",
         "bea@example.org": "registered",
         "cy@example.org": "waitlisted",
     }
-    event = repository.get_event(event_id)
+    event = stores.events.get(event_id)
     assert (event.registered_count, event.waitlisted_count) == (1, 1)
     (offer,) = outbox()[sent_before:]
     assert offer["To"].addresses[0].addr_spec == "bea@example.org"
@@ -107,7 +111,7 @@ def test_repeating_a_cancel_is_harmless(aws):
 
     assert again.status == 200
     assert again.json() == {"cancelled": [event_id]}
-    assert services.repository().get_event(event_id).registered_count == 1
+    assert services.get().stores.events.get(event_id).registered_count == 1
 
 
 def test_cancel_all_cancels_every_upcoming_place(aws):
@@ -144,7 +148,7 @@ def test_signing_up_again_after_cancelling_reactivates_the_place(aws):
 
     assert answer.status == 201
     assert answer.json()["signup"]["registrations"][0]["status"] == "registered"
-    event = services.repository().get_event(event_id)
+    event = services.get().stores.events.get(event_id)
     assert event.registered_count == 1
     assert event.counts == {"registered#academic": 1, "cancelled#academic": 0}
 
@@ -174,13 +178,13 @@ def test_unsubscribe_get_changes_nothing_and_post_cancels_everything_and_stops_e
     second = create_event("Two", "2027-01-13T14:00:00", capacity=1)
     sign_up([second], email="bea@example.org", name="Bea")
     sign_up([first, second])  # Ada: a place at One, the waiting list at Two
-    person_id = tokens.person_id_for("ada@example.org")
-    token = tokens.sign(Purpose.UNSUBSCRIBE, [person_id], FIXED_NOW + timedelta(days=30))
-    repository = services.repository()
+    person_id = services.get().person_id_for("ada@example.org")
+    token = tokens.sign(Purpose.UNSUBSCRIBE, [person_id], FIXED_NOW + timedelta(days=30), services.get().keys)
+    registrations = services.get().stores.registrations
 
     page = call_api("GET", "/unsubscribe", query={"token": token}, headers=HTML)
     assert page.status == 200 and "Unsubscribe and cancel my places" in page.body
-    assert repository.get_registration(first, person_id).status is RegistrationStatus.registered
+    assert registrations.get(first, person_id).status is RegistrationStatus.registered
 
     answer = call_api(
         "POST",
@@ -194,9 +198,7 @@ def test_unsubscribe_get_changes_nothing_and_post_cancels_everything_and_stops_e
     assert answer.headers["content-type"].startswith("text/html")
     json_answer = call_api("POST", "/unsubscribe", query={"token": token})
     assert json_answer.json() == {"unsubscribed": True, "cancelled": []}
-    assert {repository.get_registration(e, person_id).status for e in (first, second)} == {
-        RegistrationStatus.cancelled
-    }
+    assert {registrations.get(e, person_id).status for e in (first, second)} == {RegistrationStatus.cancelled}
     before = len(outbox())
     call_api("POST", "/manage/link", json_body={"email": "ada@example.org"})
     assert len(outbox()) == before

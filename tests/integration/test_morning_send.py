@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from shared import clock, services
-from shared.domain import tokens
+from tests import raw_table
 from tests.conftest import call_api, invoke_admin, outbox
 from tests.integration.helpers import ZOOM, ZOOM_SECRETS, create_event, sign_up, text_part
 from tests.integration.morning import (
@@ -86,13 +86,10 @@ def test_two_runs_started_together_send_each_person_once(fast_ses):
     barrier = threading.Barrier(2)
     answers = []
 
-    def run() -> None:
-        from shared.workflows.morning_send import Dispatcher
+    dispatcher = services.get().dispatcher  # no state of its own: two runs may share it
 
+    def run() -> None:
         barrier.wait()
-        dispatcher = Dispatcher(
-            services.repository(), services.schedule(), aws_queue(fast_ses), services.mailer().sqs
-        )
         answers.append(dispatcher.run(EVENT_DAY_0700, clock.now()))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
@@ -116,10 +113,12 @@ def test_a_duplicate_delivery_of_a_batch_sends_nothing_twice(fast_ses):
     add_registrants(event_id, 5, now=clock.now())
     clock.freeze(EVENT_DAY_0700)
     run_dispatch(EVENT_DAY_RUN)
-    body = services.mailer().sqs.receive_message(QueueUrl=aws_queue(fast_ses), VisibilityTimeout=0)[
-        "Messages"
-    ][0]["Body"]
-    services.mailer().sqs.send_message(
+    body = (
+        services.get()
+        .client("sqs")
+        .receive_message(QueueUrl=aws_queue(fast_ses), VisibilityTimeout=0)["Messages"][0]["Body"]
+    )
+    services.get().client("sqs").send_message(
         QueueUrl=aws_queue(fast_ses), MessageBody=body
     )  # Lambda's at-least-once
 
@@ -192,8 +191,8 @@ def test_cancelled_and_waitlisted_people_and_suppressed_addresses_get_no_link(fa
     sign_up([event_id], email="keeps@example.org")
     sign_up([event_id], email="bounced@example.org")
     sign_up([event_id], email="waiting@example.org")
-    bounced = tokens.person_id_for("bounced@example.org")
-    services.repository().update(
+    bounced = services.get().person_id_for("bounced@example.org")
+    raw_table.update_item(
         Key={"PK": {"S": f"PERSON#{bounced}"}, "SK": {"S": "PROFILE"}},
         UpdateExpression="SET suppression = :b",
         ExpressionAttributeValues={":b": {"S": "bounced"}},
@@ -219,7 +218,9 @@ def test_a_late_signup_gets_the_join_link_in_its_confirmation_and_counts_as_sent
     (confirmation,) = outbox()
     text = text_part(confirmation)
     assert "/join/" in text and ZOOM["zoom_passcode"] in text
-    registration = services.repository().get_registration(event_id, tokens.person_id_for("late@example.org"))
+    registration = services.get().stores.registrations.get(
+        event_id, services.get().person_id_for("late@example.org")
+    )
     assert registration.link_sent_for == EVENT_DAY_0700
     assert join_emails_by_recipient() == {}
 
@@ -258,7 +259,7 @@ def test_the_join_link_works_from_the_send_moment_until_half_an_hour_after_the_e
     event_id = create_event(starts_at="2026-12-09T14:00:00")
     sign_up([event_id])
     token = join_link_in_ics(outbox()[0])
-    person = tokens.person_id_for("ada@example.org")
+    person = services.get().person_id_for("ada@example.org")
 
     before = call_api("GET", f"/join/{token}", headers={"accept": "text/html"})
     clock.freeze(EVENT_DAY_0700)
@@ -272,9 +273,9 @@ def test_the_join_link_works_from_the_send_moment_until_half_an_hour_after_the_e
     assert during.status == 302 and during.headers["location"] == ZOOM["zoom_join_url"]
     assert just_after.status == 302
     assert gone.status == 410
-    registration = services.repository().get_registration(event_id, person)
+    registration = services.get().stores.registrations.get(event_id, person)
     assert registration.opened_at == EVENT_DAY_0700
-    assert services.repository().get_event(event_id).links_opened == 1
+    assert services.get().stores.events.get(event_id).links_opened == 1
 
 
 def join_link_in_ics(message) -> str:
@@ -341,17 +342,15 @@ def test_a_sender_that_dies_at_the_kth_send_is_finished_by_the_next_without_miss
 ):
     event_id = create_event(starts_at="2026-12-09T14:00:00")
     addresses = add_registrants(event_id, 25, now=clock.now())
-    monkeypatch.setattr("shared.workflows.morning_send.BATCH_SIZE", 10)
+    monkeypatch.setattr("shared.domain.bulk.BATCH_SIZE", 10)
     clock.freeze(EVENT_DAY_0700)
     run_dispatch(EVENT_DAY_RUN)
-    mailer = services.mailer()
-    real = mailer.ses
-    monkeypatch.setattr(mailer, "_ses", CrashingSes(real, k, accepted=accepted))
+    services.override(ses_send=CrashingSes(services.get().client("ses_send"), k, accepted=accepted))
 
     with pytest.raises(Crash):
         pump(fast_ses)
 
-    monkeypatch.setattr(mailer, "_ses", real)
+    services.override()
     clock.freeze(EVENT_DAY_0700 + timedelta(minutes=10))  # the dead sender's lease has run out
     pump(fast_ses, visible_again=True)
     run_dispatch(EVENT_DAY_RUN)  # the scheduler's retry, or the next run, finds nothing left
@@ -370,15 +369,15 @@ def test_a_sender_that_dies_at_the_kth_send_is_finished_by_the_next_without_miss
 def test_a_dispatch_that_dies_after_writing_its_batches_is_finished_by_the_next_run(fast_ses, monkeypatch):
     event_id = create_event(starts_at="2026-12-09T14:00:00")
     addresses = add_registrants(event_id, 12, now=clock.now())
-    monkeypatch.setattr("shared.workflows.morning_send.BATCH_SIZE", 5)
+    monkeypatch.setattr("shared.domain.bulk.BATCH_SIZE", 5)
     clock.freeze(EVENT_DAY_0700)
-    from shared.workflows.morning_send import Dispatcher
+    from shared.mail.outbox import Outbox
 
     def die(*_args, **_kwargs):
         raise Crash()
 
     with monkeypatch.context() as patched, pytest.raises(Crash):
-        patched.setattr(Dispatcher, "_enqueue", die)
+        patched.setattr(Outbox, "put_many", die)
         run_dispatch(EVENT_DAY_RUN)
     clock.freeze(EVENT_DAY_0700 + timedelta(minutes=11))  # the dead run's batches are overdue
 
@@ -411,12 +410,9 @@ def test_throttling_backs_off_and_retries(fast_ses, monkeypatch):
     addresses = add_registrants(event_id, 4, now=clock.now())
     clock.freeze(EVENT_DAY_0700)
     run_dispatch(EVENT_DAY_RUN)
-    mailer = services.mailer()
-    monkeypatch.setattr(
-        mailer, "_ses", FaultySes(mailer.ses, {2: "TooManyRequestsException", 3: "TooManyRequestsException"})
-    )
     slept: list[float] = []
-    monkeypatch.setattr(services.link_sender(), "sleep", slept.append)
+    faults = {2: "TooManyRequestsException", 3: "TooManyRequestsException"}
+    services.override(ses_send=FaultySes(services.get().client("ses_send"), faults), sleep=slept.append)
 
     pump(fast_ses)
 
@@ -430,16 +426,14 @@ def test_a_paused_account_or_spent_quota_stops_cleanly_and_resumes_later(fast_se
     addresses = add_registrants(event_id, 6, now=clock.now())
     clock.freeze(EVENT_DAY_0700)
     run_dispatch(EVENT_DAY_RUN)
-    mailer = services.mailer()
-    real = mailer.ses
-    monkeypatch.setattr(mailer, "_ses", FaultySes(real, {3: code}))
+    services.override(ses_send=FaultySes(services.get().client("ses_send"), {3: code}))
 
     pump(fast_ses)
 
     assert sum(join_emails_by_recipient().values()) == 2
     assert queued_messages(fast_ses) == 1  # the batch waits on the queue
     assert '"SendingStopped"' in capsys.readouterr().out  # the metric the alarm watches
-    monkeypatch.setattr(mailer, "_ses", real)
+    services.override()
     pump(fast_ses, visible_again=True)
     assert join_emails_by_recipient() == {a: 1 for a in addresses}
 
@@ -449,8 +443,7 @@ def test_one_rejected_address_fails_alone_while_the_rest_are_sent(fast_ses, monk
     add_registrants(event_id, 5, now=clock.now())
     clock.freeze(EVENT_DAY_0700)
     run_dispatch(EVENT_DAY_RUN)
-    mailer = services.mailer()
-    monkeypatch.setattr(mailer, "_ses", FaultySes(mailer.ses, {2: "MessageRejected"}))
+    services.override(ses_send=FaultySes(services.get().client("ses_send"), {2: "MessageRejected"}))
 
     pump(fast_ses)
     second = run_dispatch(EVENT_DAY_RUN)
@@ -478,21 +471,22 @@ def test_two_thousand_registrants_through_the_queue_each_exactly_once(fast_ses):
 
 
 def test_a_sender_running_out_of_time_gives_the_batch_back_and_it_is_resumed(fast_ses, monkeypatch):
-    from shared.workflows.morning_send import OutOfTime
+    from shared.mail.jobs import read_job
+    from shared.workflows.sending import Deadline, OutOfTime
 
     event_id = create_event(starts_at="2026-12-09T14:00:00")
     addresses = add_registrants(event_id, 8, now=clock.now())
     clock.freeze(EVENT_DAY_0700)
     run_dispatch(EVENT_DAY_RUN)
-    job = services.mailer().sqs.receive_message(QueueUrl=aws_queue(fast_ses), VisibilityTimeout=0)[
-        "Messages"
-    ][0]
+    job = (
+        services.get()
+        .client("sqs")
+        .receive_message(QueueUrl=aws_queue(fast_ses), VisibilityTimeout=0)["Messages"][0]
+    )
     left = iter([60.0, 60.0, 60.0, 60.0, 5.0])
 
     with pytest.raises(OutOfTime):
-        services.link_sender().send_batch(
-            __import__("json").loads(job["Body"]), clock.now(), lambda: next(left)
-        )
+        services.get().join_links.send_batch(read_job(job["Body"]), clock.now(), Deadline(lambda: next(left)))
 
     assert sum(join_emails_by_recipient().values()) == 3
     pump(fast_ses)  # redelivered: the lease was given back, so it goes on where it stopped

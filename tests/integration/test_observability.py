@@ -15,7 +15,6 @@ import boto3
 import pytest
 
 from shared import clock, services
-from shared.workflows import notify_admins
 from tests.conftest import REGION, call_api, outbox
 from tests.integration.helpers import create_event, sign_up
 
@@ -30,7 +29,8 @@ def notices(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """ApiFunction's ADMIN_NOTICES_TOPIC_ARN (a function setting, beyond Globals), and a queue
     subscribed to the topic: each message arrives in SNS's envelope (TopicArn, Subject, Message)."""
     topic_arn = aws.physical["AdminNoticesTopic"]
-    monkeypatch.setenv(notify_admins.TOPIC_ENV, topic_arn)
+    monkeypatch.setenv("ADMIN_NOTICES_TOPIC_ARN", topic_arn)
+    services.reset()
     sqs = boto3.client("sqs", region_name=REGION)
     queue_url = sqs.create_queue(QueueName="admin-notices-inbox")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -132,7 +132,7 @@ def test_a_confirmation_that_could_not_go_at_once_counts_as_queued(aws, capsys, 
         def send_email(self, **_kwargs: Any) -> None:
             raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "slow"}}, "SendEmail")
 
-    monkeypatch.setattr(services.mailer(), "_ses", FailingSes())
+    services.override(ses_send=FailingSes())
     capsys.readouterr()
 
     answer = signed_up([event_id])
@@ -241,14 +241,14 @@ def test_a_failure_to_publish_never_fails_the_sign_up_and_logs_only_its_type(
     def refuse(**_kwargs: Any) -> None:
         raise ClientError({"Error": {"Code": "AuthorizationError", "Message": EMAIL}}, "Publish")
 
-    # The very client notify_admins uses (shared/aws.py keeps one per service and attempts).
-    monkeypatch.setattr(notify_admins.aws.client("sns", attempts=1), "publish", refuse)
+    # The very client the admin notices use.
+    monkeypatch.setattr(services.get().client("sns"), "publish", refuse)
 
     answer = signed_up([event_id], access_needs=ACCESS_NEEDS, access_needs_consent=True)
 
     assert answer.status == 201
     assert answer.json()["signup"]["registrations"] == [{"event_id": event_id, "status": "registered"}]
-    assert services.repository().list_registrations(event_id)[0].access_needs == ACCESS_NEEDS
+    assert services.get().stores.registrations.of_event(event_id)[0].access_needs == ACCESS_NEEDS
     assert len(outbox()) == 1
     assert notices() == []
     (record,) = [r for r in caplog.records if r.getMessage() == "admin notice not published"]
@@ -259,16 +259,17 @@ def test_a_failure_to_publish_never_fails_the_sign_up_and_logs_only_its_type(
 
 
 def test_a_notice_is_skipped_rather_than_risk_the_sign_ups_answer(aws, notices):
-    event = services.repository().get_event(create_event())
+    event = services.get().stores.events.get(create_event())
 
-    sent = notify_admins.notify_access_needs([event], remaining_ms=2_000)
+    sent = services.get().admin_notices.access_needs([event], remaining_ms=2_000)
 
     assert sent is False
     assert notices() == []
 
 
 def test_without_a_topic_configured_nothing_is_published(aws, notices, monkeypatch):
-    monkeypatch.delenv(notify_admins.TOPIC_ENV)
+    monkeypatch.delenv("ADMIN_NOTICES_TOPIC_ARN")
+    services.reset()
     event_id = create_event()
 
     answer = signed_up([event_id], access_needs=ACCESS_NEEDS, access_needs_consent=True)

@@ -8,6 +8,7 @@ import logging
 from contextlib import contextmanager
 
 from shared import services
+from tests import raw_table
 from tests.conftest import call_api, outbox
 from tests.integration.helpers import ZOOM_SECRETS, create_event, sign_up, text_part
 
@@ -72,13 +73,13 @@ def test_no_log_line_of_a_signup_a_validation_failure_or_an_exception_names_the_
         )
         call_api("POST", "/manage/link", json_body={"email": "zadie.q@example.org"})
 
-        from shared.stores.repository import Repository
+        from shared.stores.registrations import RegistrationStore
 
         def explode(*_args, **_kwargs):
             # The message quotes the person, as a careless library's might; the line above must not.
             raise RuntimeError(" ".join(details.values()))
 
-        monkeypatch.setattr(Repository, "load_signup_snapshot", explode)
+        monkeypatch.setattr(RegistrationStore, "snapshot", explode)
         failed = sign_up([event_id], **details)
 
     assert failed.status == 503
@@ -92,27 +93,25 @@ def test_keys_tokens_urls_and_queue_messages_carry_no_address(aws, monkeypatch):
     from botocore.exceptions import ClientError
 
     event_id = create_event()
-    mailer = services.mailer()
 
     class Throttled:
         def send_email(self, **_kwargs):
             raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "x"}}, "SendEmail")
 
-    real = mailer.ses
-    monkeypatch.setattr(mailer, "_ses", Throttled())
+    services.override(ses_send=Throttled())
     sign_up([event_id], name="Zadie Quartermaine", email="zadie.q@example.org")
-    monkeypatch.setattr(mailer, "_ses", real)
+    services.override()
     call_api("POST", "/manage/link", json_body={"email": "zadie.q@example.org"})  # an email with a token
 
-    client = services.repository().client
     keys = [
-        (item["PK"]["S"], item["SK"]["S"], item.get("GSI2PK", {}).get("S", ""))
-        for item in client.scan(TableName=services.repository().table_name)["Items"]
+        (item["PK"]["S"], item["SK"]["S"], item.get("GSI2PK", {}).get("S", "")) for item in raw_table.scan()
     ]
     assert_nothing_personal(repr(keys))
-    queued = mailer.sqs.receive_message(QueueUrl=aws.physical["OutboundQueue"], MaxNumberOfMessages=10)[
-        "Messages"
-    ]
+    queued = (
+        services.get()
+        .client("sqs")
+        .receive_message(QueueUrl=aws.physical["OutboundQueue"], MaxNumberOfMessages=10)["Messages"]
+    )
     assert queued
     assert_nothing_personal(repr([m["Body"] for m in queued]))
     links = [

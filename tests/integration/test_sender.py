@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from functions.sender.handler import lambda_handler as sender
 from shared import services
-from shared.domain import tokens
+from tests import raw_table
 from tests.conftest import LambdaContext, outbox
 from tests.integration.helpers import create_event, sign_up, text_part
 
@@ -35,9 +35,8 @@ def sqs_event(bodies: list[dict]) -> dict:
 def test_a_batch_sends_each_job_and_reports_only_the_failures(aws, monkeypatch):
     event_id = create_event()
     sign_up([event_id])
-    ada = tokens.person_id_for("ada@example.org")
-    mailer = services.mailer()
-    real = mailer.ses
+    ada = services.get().person_id_for("ada@example.org")
+    real = services.get().client("ses_send")
     calls = {"n": 0}
 
     class FirstFails:
@@ -49,7 +48,7 @@ def test_a_batch_sends_each_job_and_reports_only_the_failures(aws, monkeypatch):
                 )
             return real.send_email(**kwargs)
 
-    monkeypatch.setattr(mailer, "_ses", FirstFails())
+    services.override(ses_send=FirstFails())
     before = len(outbox())
 
     result = sender(
@@ -75,8 +74,8 @@ def test_a_job_for_someone_erased_or_suppressed_sends_nothing(aws):
     event_id = create_event()
     sign_up([event_id])
     before = len(outbox())
-    ada = tokens.person_id_for("ada@example.org")
-    services.repository().update(
+    ada = services.get().person_id_for("ada@example.org")
+    raw_table.update_item(
         Key={"PK": {"S": f"PERSON#{ada}"}, "SK": {"S": "PROFILE"}},
         UpdateExpression="SET suppression = :c",
         ExpressionAttributeValues={":c": {"S": "complained"}},
@@ -91,3 +90,49 @@ def test_a_job_for_someone_erased_or_suppressed_sends_nothing(aws):
 
     assert result == {"batchItemFailures": []}
     assert len(outbox()) == before
+
+
+def _queued_confirmation(event_id: str) -> dict:
+    ada = services.get().person_id_for("ada@example.org")
+    return {
+        "kind": "confirmation",
+        "person_id": ada,
+        "events": [{"event_id": event_id, "status": "registered"}],
+    }
+
+
+def test_a_confirmation_queued_before_the_send_moment_and_sent_after_it_carries_the_join_link(aws):
+    from datetime import UTC, datetime
+
+    from shared import clock
+    from tests.integration.helpers import ZOOM
+
+    event_id = create_event(starts_at="2026-12-09T14:00:00")
+    sign_up([event_id])  # on 25 November: the confirmation carries no Zoom details
+    clock.freeze(datetime(2026, 12, 9, 7, 30, tzinfo=UTC))  # the send moment (07:00) has passed
+
+    result = sender(sqs_event([_queued_confirmation(event_id)]), LambdaContext())
+
+    assert result == {"batchItemFailures": []}
+    text = text_part(outbox()[-1])
+    assert "/join/" in text and ZOOM["zoom_passcode"] in text  # the sign-up's own rule for "late"
+    registration = services.get().stores.registrations.get(
+        event_id, services.get().person_id_for("ada@example.org")
+    )
+    assert registration.link_sent_for == datetime(2026, 12, 9, 7, 0, tzinfo=UTC)  # counts as sent
+
+
+def test_a_confirmation_sent_from_the_queue_before_the_send_moment_carries_no_zoom_details(aws):
+    from tests.integration.helpers import ZOOM_SECRETS
+
+    event_id = create_event(starts_at="2026-12-09T14:00:00")
+    sign_up([event_id])
+
+    sender(sqs_event([_queued_confirmation(event_id)]), LambdaContext())
+
+    text = text_part(outbox()[-1])
+    assert not any(secret in text for secret in ZOOM_SECRETS)
+    registration = services.get().stores.registrations.get(
+        event_id, services.get().person_id_for("ada@example.org")
+    )
+    assert registration.link_sent_for is None

@@ -17,10 +17,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from shared import clock, services
-from shared.domain import tokens
 from shared.domain.errors import Unavailable
 from shared.domain.models import Suppression
-from shared.stores.repository import person_key
+from tests import raw_table
 from tests.conftest import FIXED_NOW, LambdaContext, call_api, outbox
 from tests.integration.helpers import create_event, sign_up
 
@@ -43,20 +42,21 @@ def handle(event: Any) -> dict[str, Any]:
 
 
 def profile_item(address: str) -> dict[str, Any] | None:
-    repository = services.repository()
-    item: dict[str, Any] | None = repository.client.get_item(
-        TableName=repository.table_name, Key=person_key(tokens.person_id_for(address))
-    ).get("Item")
+    item: dict[str, Any] | None = (
+        raw_table.client()
+        .get_item(TableName=raw_table.name(), Key=raw_table.person_key(services.get().person_id_for(address)))
+        .get("Item")
+    )
     return item
 
 
 def suppression_of(address: str) -> Suppression | None:
-    person = services.repository().get_person(tokens.person_id_for(address))
+    person = services.get().stores.people.get(services.get().person_id_for(address))
     return person.suppression if person else None
 
 
 def unsubscribe(address: str) -> None:
-    url = services.links().unsubscribe(tokens.person_id_for(address), clock.now())
+    url = services.get().links.unsubscribe(services.get().person_id_for(address), clock.now())
     parts = urlsplit(url)
     answer = call_api("POST", parts.path, query={"token": parts.query.removeprefix("token=")})
     assert answer.status == 200, answer.body
@@ -128,7 +128,7 @@ def test_given_an_unknown_address_when_it_bounces_then_a_bare_profile_suppresses
     assert answer == {"suppressed": 1, "ignored": 0}
     item = profile_item(ADDRESS)
     assert item == {
-        "PK": {"S": f"PERSON#{tokens.person_id_for(ADDRESS)}"},
+        "PK": {"S": f"PERSON#{services.get().person_id_for(ADDRESS)}"},
         "SK": {"S": "PROFILE"},
         "suppression": {"S": "bounced"},
         "suppressed_at": {"S": "2026-11-25T10:00:00Z"},
@@ -153,7 +153,7 @@ def test_given_an_unknown_address_when_it_bounces_then_a_bare_profile_suppresses
     }
     assert outbox() == []
     assert suppression_of(ADDRESS) is Suppression.bounced
-    assert len(services.repository().list_registrations(event_id)) == 1
+    assert len(services.get().stores.registrations.of_event(event_id)) == 1
 
 
 def test_given_the_address_in_mixed_case_when_it_bounces_then_the_same_person_is_suppressed(aws):
@@ -312,12 +312,10 @@ def test_given_a_malformed_event_when_handled_then_it_is_answered_without_raisin
     answer = handle(event)
 
     assert answer == {"suppressed": 0, "ignored": 0}
-    repository = services.repository()
-    people = repository.client.scan(
-        TableName=repository.table_name,
+    people = raw_table.scan(
         FilterExpression="begins_with(PK, :person)",
         ExpressionAttributeValues={":person": {"S": "PERSON#"}},
-    )["Items"]
+    )
     assert people == []
 
 
@@ -342,7 +340,7 @@ class _FailingDynamoDB:
 def test_given_dynamodb_failing_when_a_bounce_arrives_then_the_function_raises_so_the_event_is_retried(
     aws, monkeypatch
 ):
-    monkeypatch.setattr(services.repository(), "_client", _FailingDynamoDB())
+    services.override(dynamodb=_FailingDynamoDB())
 
     with pytest.raises(Unavailable):
         handle(ses_event("bounce-permanent"))
@@ -362,7 +360,7 @@ def test_given_bounces_complaints_bad_events_and_a_failure_when_handled_then_no_
         broken = ses_event("complaint", address=mixed)
         broken["detail-type"] = "Email Bounced"
         handle(broken)
-        monkeypatch.setattr(services.repository(), "_client", _FailingDynamoDB())
+        services.override(dynamodb=_FailingDynamoDB())
         with pytest.raises(Unavailable):
             handle(ses_event("bounce-permanent", address="another.person@example.org"))
 
@@ -370,5 +368,11 @@ def test_given_bounces_complaints_bad_events_and_a_failure_when_handled_then_no_
     text = logs.text() + captured.out + captured.err
     assert "ses event handled" in text and "malformed ses event ignored" in text  # the capture saw our lines
     assert '"bounce_type": "Permanent"' in text or "'bounce_type': 'Permanent'" in text
-    for secret in (ADDRESS, "recipient@", "example.com", "another.person", tokens.person_id_for(ADDRESS)):
+    for secret in (
+        ADDRESS,
+        "recipient@",
+        "example.com",
+        "another.person",
+        services.get().person_id_for(ADDRESS),
+    ):
         assert secret.lower() not in text.lower(), f"{secret!r} leaked"

@@ -11,14 +11,14 @@ import icalendar
 import pytest
 
 from shared import clock, services
-from shared.domain import tokens
 from shared.domain.models import RegistrationStatus
+from tests import raw_table
 from tests.conftest import BASE_URL, FIXED_NOW, REDIRECT_URL, call_api, outbox
 from tests.integration.helpers import ZOOM_SECRETS, create_event, person, sign_up, text_part
 
 
 def registrations(event_id: str) -> list:
-    return services.repository().list_registrations(event_id)
+    return services.get().stores.registrations.of_event(event_id)
 
 
 def test_signing_up_for_two_events_registers_both_and_sends_one_confirmation(aws):
@@ -105,13 +105,13 @@ def test_one_closed_event_among_three_stores_nothing(aws):
     assert answer.status == 409
     assert answer.json()["error"]["code"] == "event_closed"
     assert all(registrations(e) == [] for e in (open_one, ended, open_two))
-    assert services.repository().get_event(open_one).registered_count == 0
+    assert services.get().stores.events.get(open_one).registered_count == 0
     assert outbox() == []
 
 
 def test_a_cancelled_event_is_closed(aws):
     event_id = create_event()
-    services.repository().update(
+    raw_table.update_item(
         Key={"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": "EVENT"}},
         UpdateExpression="SET #s = :c",
         ExpressionAttributeNames={"#s": "status"},
@@ -138,7 +138,7 @@ def test_a_full_event_puts_the_person_on_its_waiting_list(aws):
 
     assert answer.status == 201
     assert answer.json()["signup"]["registrations"] == [{"event_id": event_id, "status": "waitlisted"}]
-    event = services.repository().get_event(event_id)
+    event = services.get().stores.events.get(event_id)
     assert (event.registered_count, event.waitlisted_count) == (1, 1)
     assert "on the waiting list" in " ".join(text_part(outbox()[-1]).split())
 
@@ -150,21 +150,12 @@ def sign_up_in_process(event_ids: list[str], email: str) -> str:
     request per execution environment at a time; concurrent requests therefore meet in the
     logic layer, where the races live."""
     from shared.domain.models import SignupRequest
-    from shared.workflows.signup import Limits
-    from shared.workflows.signup import sign_up as sign_up_logic
 
     request = SignupRequest.model_validate(
         {"name": "Racer", "email": email, "role": "manager", "event_ids": event_ids, "consent": True}
     )
-    outcome = sign_up_logic(
-        request,
-        source_ip="203.0.113.7",
-        repository=services.repository(),
-        mailer=services.mailer(),
-        keys=tokens.keys(),
-        now=clock.now(),
-        limits=Limits(enabled=False),
-        retention=timedelta(days=365),
+    outcome = services.get().signups.sign_up(
+        request, source_ip="203.0.113.7", now=clock.now(), rate_limited=False
     )
     return outcome.items[0].status
 
@@ -191,7 +182,7 @@ def test_the_last_place_taken_by_two_people_at_once_gives_one_place_and_one_wait
     statuses = run_together(2, lambda n: sign_up_in_process([event_id], f"racer{n}@example.org"))
 
     assert sorted(statuses) == ["registered", "waitlisted"]
-    event = services.repository().get_event(event_id)
+    event = services.get().stores.events.get(event_id)
     assert (event.registered_count, event.waitlisted_count) == (1, 1)
     assert [r.status for r in registrations(event_id)].count(RegistrationStatus.registered) == 1
 
@@ -203,7 +194,7 @@ def test_twenty_identical_signups_at_once_store_one_registration_and_send_one_em
 
     assert sorted(statuses) == ["already_registered"] * 19 + ["registered"]
     assert len(registrations(event_id)) == 1
-    assert services.repository().get_event(event_id).registered_count == 1
+    assert services.get().stores.events.get(event_id).registered_count == 1
     assert len(outbox()) == 1
 
 
@@ -213,7 +204,7 @@ def test_ten_people_racing_for_three_places_never_exceed_capacity(aws):
     statuses = run_together(10, lambda n: sign_up_in_process([event_id], f"racer{n}@example.org"))
 
     assert sorted(statuses) == ["registered"] * 3 + ["waitlisted"] * 7
-    event = services.repository().get_event(event_id)
+    event = services.get().stores.events.get(event_id)
     assert (event.registered_count, event.waitlisted_count) == (3, 7)
 
 
@@ -226,7 +217,7 @@ def test_a_filled_honeypot_is_answered_like_success_and_stores_and_sends_nothing
     assert answer.json()["signup"]["confirmation"] == "sent"
     assert registrations(event_id) == []
     assert outbox() == []
-    assert services.repository().get_person(tokens.person_id_for("ada@example.org")) is None
+    assert services.get().stores.people.get(services.get().person_id_for("ada@example.org")) is None
 
 
 def test_access_needs_are_kept_only_with_their_own_consent(aws):
@@ -246,8 +237,6 @@ def test_an_ses_failure_leaves_the_signup_stored_and_its_email_is_sent_later(aws
     from tests.conftest import LambdaContext
 
     event_id = create_event()
-    mailer = services.mailer()
-    real_ses = mailer.ses
 
     class FailingSes:
         def send_email(self, **_kwargs):
@@ -255,7 +244,7 @@ def test_an_ses_failure_leaves_the_signup_stored_and_its_email_is_sent_later(aws
                 {"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}}, "SendEmail"
             )
 
-    monkeypatch.setattr(mailer, "_ses", FailingSes())
+    services.override(ses_send=FailingSes())
 
     answer = sign_up([event_id])
 
@@ -264,11 +253,11 @@ def test_an_ses_failure_leaves_the_signup_stored_and_its_email_is_sent_later(aws
     assert len(registrations(event_id)) == 1
     assert outbox() == []
 
-    sqs = services.mailer().sqs
+    sqs = services.get().client("sqs")
     received = sqs.receive_message(QueueUrl=aws.physical["OutboundQueue"], MaxNumberOfMessages=10)["Messages"]
     assert len(received) == 1
     assert "ada@example.org" not in received[0]["Body"]
-    monkeypatch.setattr(mailer, "_ses", real_ses)
+    services.override()
     result = sender(
         {
             "Records": [
@@ -297,8 +286,7 @@ def test_when_storing_fails_the_answer_is_503_and_nothing_is_stored(aws, monkeyp
     from botocore.exceptions import ConnectTimeoutError
 
     event_id = create_event()
-    repository = services.repository()
-    real = repository.client
+    real = services.get().client("dynamodb")
 
     class Timeout:
         def __getattr__(self, name):
@@ -310,22 +298,22 @@ def test_when_storing_fails_the_answer_is_503_and_nothing_is_stored(aws, monkeyp
                 return fail
             return getattr(real, name)
 
-    monkeypatch.setattr(repository, "_client", Timeout())
+    services.override(dynamodb=Timeout())
 
     answer = sign_up([event_id])
 
     assert answer.status == 503
     assert answer.headers["retry-after"]
     assert answer.json()["error"]["code"] == "unavailable"
-    monkeypatch.setattr(repository, "_client", real)
+    services.override()
     assert registrations(event_id) == []
     assert outbox() == []
 
 
 def test_a_suppressed_address_is_registered_but_not_emailed(aws):
     event_id = create_event()
-    person_id = tokens.person_id_for("ada@example.org")
-    services.repository().update(
+    person_id = services.get().person_id_for("ada@example.org")
+    raw_table.update_item(
         Key={"PK": {"S": f"PERSON#{person_id}"}, "SK": {"S": "PROFILE"}},
         UpdateExpression="SET suppression = :b, email = :e",
         ExpressionAttributeValues={":b": {"S": "bounced"}, ":e": {"S": "ada@example.org"}},

@@ -71,8 +71,8 @@ def _values(node: ast.expr) -> set[str]:
 def _metric_names(argument: ast.expr, assigned: dict[str, set[str]]) -> set[str]:
     """The names an `add_metric(name=...)` argument can take: a literal, or an f-string whose
     placeholders are variables assigned string literals in the same module."""
-    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-        return {argument.value}
+    if _values(argument):
+        return _values(argument)
     assert isinstance(argument, ast.JoinedStr), f"metric name the test cannot read: {ast.unparse(argument)}"
     names = {""}
     for part in argument.values:
@@ -88,14 +88,30 @@ def _metric_names(argument: ast.expr, assigned: dict[str, set[str]]) -> set[str]
     return names
 
 
+def _metric_argument(call: ast.Call) -> ast.expr:
+    """The name argument of `metrics.add_metric(name=...)` or of `count(metrics, name, ...)`."""
+    if isinstance(call.func, ast.Name):
+        return call.args[1]
+    (argument,) = [k.value for k in call.keywords if k.arg == "name"] or call.args[:1]
+    return argument
+
+
 def emitted_metrics() -> set[tuple[str, str]]:
-    """(service, metric) for every `add_metric(name=...)` in functions/ and shared/, the service
-    being the one given to `Metrics(service=...)` in the same module (read, not imported)."""
+    """(service, metric) for every `add_metric(name=...)` and `count(metrics, name)` in
+    functions/ and shared/, the service being the one given to `Metrics(service=...)` or
+    `metrics_for(...)` in the same module (read, not imported)."""
     found: set[tuple[str, str]] = set()
     for path in sorted([*REPO_ROOT.glob("functions/**/*.py"), *REPO_ROOT.glob("shared/**/*.py")]):
+        if path == REPO_ROOT / "shared" / "observability.py":
+            continue  # `count` itself: it adds whatever name its callers give it
         tree = ast.parse(path.read_text(encoding="utf-8"))
         calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
-        added = [c for c in calls if isinstance(c.func, ast.Attribute) and c.func.attr == "add_metric"]
+        added = [
+            c
+            for c in calls
+            if (isinstance(c.func, ast.Attribute) and c.func.attr == "add_metric")
+            or (isinstance(c.func, ast.Name) and c.func.id == "count" and len(c.args) >= 2)
+        ]
         if not added:
             continue
         services = {
@@ -104,6 +120,13 @@ def emitted_metrics() -> set[tuple[str, str]]:
             if isinstance(call.func, ast.Name) and call.func.id == "Metrics"
             for keyword in call.keywords
             if keyword.arg == "service" and isinstance(keyword.value, ast.Constant)
+        } | {
+            call.args[0].value
+            for call in calls
+            if isinstance(call.func, ast.Name)
+            and call.func.id == "metrics_for"
+            and call.args
+            and isinstance(call.args[0], ast.Constant)
         }
         where = path.relative_to(REPO_ROOT)
         assert len(services) == 1, f"{where}: add_metric without one Metrics(service=...)"
@@ -115,8 +138,7 @@ def emitted_metrics() -> set[tuple[str, str]]:
                     if isinstance(target, ast.Name):
                         assigned.setdefault(target.id, set()).update(_values(node.value))
         for call in added:
-            (argument,) = [k.value for k in call.keywords if k.arg == "name"] or call.args[:1]
-            found.update((service, name) for name in _metric_names(argument, assigned))
+            found.update((service, name) for name in _metric_names(_metric_argument(call), assigned))
     return found
 
 

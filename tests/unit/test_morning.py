@@ -8,7 +8,7 @@ import pytest
 
 from shared.domain.models import Event, EventStatus
 from shared.domain.schedule import Schedule, covered_events, links_due
-from shared.workflows.morning_send import Pacer
+from shared.workflows.sending import Pacer
 
 LONDON = Schedule.of("07:00", "Europe/London")
 

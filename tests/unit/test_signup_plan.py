@@ -16,7 +16,7 @@ from shared.domain.models import (
     Role,
     SignupRequest,
 )
-from shared.stores.repository import SignupSnapshot
+from shared.stores.registrations import SignupSnapshot
 from shared.workflows.signup import plan_signup
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -1,5 +1,5 @@
 """Which addresses an SES event suppresses, and the write that only ever raises a suppression
-(pure: no AWS; the repository is a recorder)."""
+(pure: no AWS; the people store runs on a recorder of DynamoDB requests)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from shared.domain.models import Suppression
-from shared.workflows.suppression import Decision, MalformedSesEvent, apply, decide, outranks, suppress
+from shared.stores.people import PersonStore
+from shared.stores.table import Table
+from shared.workflows.suppression import Decision, MalformedSesEvent, apply, decide, outranks
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NOW = datetime(2026, 12, 9, 7, 0, 6, tzinfo=UTC)
@@ -22,16 +25,23 @@ def fixture(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / f"ses-eventbridge-{name}.json").read_text())
 
 
-class RecordingRepository:
+class RecordingDynamoDB:
     """Records UpdateItem requests; answers as if the condition held (or failed, when told)."""
 
     def __init__(self, condition_holds: bool = True) -> None:
         self.condition_holds = condition_holds
         self.updates: list[dict[str, Any]] = []
 
-    def update(self, **kwargs: Any) -> dict[str, Any] | None:
+    def update_item(self, **kwargs: Any) -> dict[str, Any]:
+        kwargs.pop("TableName")
         self.updates.append(kwargs)
-        return {} if self.condition_holds else None
+        if not self.condition_holds:
+            raise ClientError({"Error": {"Code": "ConditionalCheckFailedException"}}, "UpdateItem")
+        return {}
+
+
+def people(recorder: RecordingDynamoDB) -> PersonStore:
+    return PersonStore(Table("table", lambda: recorder))
 
 
 def test_given_a_permanent_bounce_when_decided_then_its_address_is_to_be_suppressed_as_bounced():
@@ -168,11 +178,11 @@ def test_given_a_current_suppression_when_a_new_one_arrives_then_it_only_ever_go
 
 
 def test_given_a_bounce_when_written_then_one_conditional_update_replaces_only_nothing_or_an_unsubscribe():
-    repository = RecordingRepository()
+    recorder = RecordingDynamoDB()
 
-    assert suppress(repository, "p1", Suppression.bounced, NOW) is True  # type: ignore[arg-type]
+    assert people(recorder).suppress("p1", Suppression.bounced, NOW) is True
 
-    (update,) = repository.updates
+    (update,) = recorder.updates
     assert update["Key"] == {"PK": {"S": "PERSON#p1"}, "SK": {"S": "PROFILE"}}
     assert update["UpdateExpression"] == "SET #suppression = :level, suppressed_at = :now"
     assert update["ConditionExpression"] == "attribute_not_exists(#suppression) OR #suppression IN (:weaker0)"
@@ -184,57 +194,57 @@ def test_given_a_bounce_when_written_then_one_conditional_update_replaces_only_n
 
 
 def test_given_a_complaint_when_written_then_it_replaces_nothing_an_unsubscribe_or_a_bounce():
-    repository = RecordingRepository()
+    recorder = RecordingDynamoDB()
 
-    suppress(repository, "p1", Suppression.complained, NOW)  # type: ignore[arg-type]
+    people(recorder).suppress("p1", Suppression.complained, NOW)
 
-    (update,) = repository.updates
+    (update,) = recorder.updates
     values = update["ExpressionAttributeValues"]
     assert values[":level"] == {"S": "complained"}
     assert {values[":weaker0"]["S"], values[":weaker1"]["S"]} == {"unsubscribed", "bounced"}
 
 
 def test_given_a_suppression_already_as_high_when_written_then_the_answer_is_unchanged():
-    assert suppress(RecordingRepository(condition_holds=False), "p1", Suppression.bounced, NOW) is False  # type: ignore[arg-type]
+    assert people(RecordingDynamoDB(condition_holds=False)).suppress("p1", Suppression.bounced, NOW) is False
 
 
 def test_given_a_decision_when_applied_then_each_address_is_written_once_by_its_keyed_id():
-    repository = RecordingRepository()
+    recorder = RecordingDynamoDB()
     decision = decide(fixture("complaint"))
 
     outcome = apply(
         decision,
-        repository=repository,  # type: ignore[arg-type]
+        people=people(recorder),
         person_id_for=lambda address: f"id-of-{len(address)}",
         now=NOW,
     )
 
     assert outcome.answer() == {"suppressed": 1, "ignored": 0}
     assert outcome.changed == 1
-    (update,) = repository.updates
+    (update,) = recorder.updates
     assert update["Key"]["PK"] == {"S": "PERSON#id-of-21"}
-    assert "recipient@example.com" not in json.dumps(repository.updates)
+    assert "recipient@example.com" not in json.dumps(recorder.updates)
 
 
 def test_given_a_transient_bounce_when_applied_then_nothing_is_written():
-    repository = RecordingRepository()
+    recorder = RecordingDynamoDB()
 
     outcome = apply(
         decide(fixture("bounce-transient")),
-        repository=repository,  # type: ignore[arg-type]
+        people=people(recorder),
         person_id_for=lambda address: "never",
         now=NOW,
     )
 
     assert outcome.answer() == {"suppressed": 0, "ignored": 1}
-    assert repository.updates == []
+    assert recorder.updates == []
 
 
 def test_given_an_outcome_when_logged_then_only_types_and_counts_are_given():
     decision = decide(fixture("bounce-permanent"))
     outcome = apply(
         decision,
-        repository=RecordingRepository(),  # type: ignore[arg-type]
+        people=people(RecordingDynamoDB()),
         person_id_for=lambda address: "some-person-id",
         now=NOW,
     )
@@ -257,8 +267,6 @@ def test_given_type_fields_that_are_not_type_names_when_logged_then_they_are_not
     event["detail"]["eventType"] = "recipient@example.com"
     del event["detail-type"]
 
-    repository = RecordingRepository()
-
-    fields = apply(decide(event), repository=repository, person_id_for=str, now=NOW).log_fields()  # type: ignore[arg-type]
+    fields = apply(decide(event), people=people(RecordingDynamoDB()), person_id_for=str, now=NOW).log_fields()
 
     assert fields["event_type"] == "(unrecognised)"

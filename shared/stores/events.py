@@ -1,0 +1,183 @@
+"""Events: `EVENT#<event_id>` / `EVENT`, listed by start through the EventsByStart index
+(`GSI1PK` EVENTS, `GSI1SK` `<starts_at>#<event_id>`).
+
+An event item also carries counters that sign-ups move concurrently (`registered_count`,
+`waitlisted_count`, `counts` by status and role, `links_opened`): they are written only by
+conditional ADDs in the registration store's transactions, never by `save_fields`. The notice
+store keeps its own bookkeeping on the same item (`notices`, `told_*`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from shared.domain.models import Event, EventStatus, RegistrationStatus, Role
+from shared.stores.table import Item, Key, Table, Write, iso
+
+EVENTS_INDEX = "EventsByStart"
+_COUNTERS = ("capacity", "registered_count", "waitlisted_count", "sequence", "links_opened")
+
+
+def event_key(event_id: str) -> Key:
+    return f"EVENT#{event_id}", "EVENT"
+
+
+def event_partition(event_id: str) -> str:
+    return f"EVENT#{event_id}"
+
+
+def event_item(event: Event) -> Item:
+    values = event.model_dump(mode="python")
+    values.update(
+        PK=f"EVENT#{event.id}",
+        SK="EVENT",
+        GSI1PK="EVENTS",
+        GSI1SK=f"{iso(event.starts_at)}#{event.id}",
+        starts_at=iso(event.starts_at),
+        ends_at=iso(event.ends_at),
+        created_at=iso(event.created_at),
+        updated_at=iso(event.updated_at),
+        status=event.status.value,
+    )
+    return values
+
+
+def event_from(item: Item) -> Event:
+    values = dict(item)
+    for name in _COUNTERS:
+        if values.get(name) is not None:
+            values[name] = int(values[name])
+    values["counts"] = {k: int(v) for k, v in values.get("counts", {}).items()}
+    return Event.model_validate(values)
+
+
+def count_write(
+    event: Event,
+    changes: dict[tuple[RegistrationStatus, Role], int],
+    *,
+    now: datetime,
+    require_open: bool,
+    require_space: bool,
+) -> Write:
+    """Move the event's counters (part of a registration's transaction); optionally only while
+    it is open and, for a new place, not full."""
+    names = {"#counts": "counts"}
+    values: Item = {":zero": 0}
+    adds = []
+    for status, attribute in (
+        (RegistrationStatus.registered, "registered_count"),
+        (RegistrationStatus.waitlisted, "waitlisted_count"),
+    ):
+        delta = sum(n for (s, _role), n in changes.items() if s is status)
+        if delta:
+            adds.append(f"{attribute} :{attribute}")
+            values[f":{attribute}"] = delta
+    sets = []
+    for n, ((status, role), delta) in enumerate(sorted(changes.items())):
+        names[f"#c{n}"] = f"{status.value}#{role.value}"
+        values[f":c{n}"] = delta
+        # Counters live in a map: each key from its current value (or 0) plus the change.
+        sets.append(f"#counts.#c{n} = if_not_exists(#counts.#c{n}, :zero) + :c{n}")
+    conditions = ["attribute_exists(PK)"]
+    if require_open:
+        conditions.append("#status = :scheduled AND ends_at > :now")
+        names["#status"] = "status"
+        values.update({":scheduled": EventStatus.scheduled.value, ":now": iso(now)})
+    if require_space and event.capacity is not None:
+        conditions.append("registered_count < #capacity")
+        names["#capacity"] = "capacity"
+    expression = ("SET " + ", ".join(sets) + " " if sets else "") + ("ADD " + ", ".join(adds) if adds else "")
+    return Write(
+        label=f"event:{event.id}",
+        key=event_key(event.id),
+        update=expression.strip(),
+        condition=" AND ".join(conditions),
+        names=names,
+        values=values,
+    )
+
+
+def opened_write(event_id: str) -> Write:
+    """Count one more first open of a join link on the event (kept for reports)."""
+    return Write(
+        label=f"event:{event_id}",
+        key=event_key(event_id),
+        update="ADD links_opened :one",
+        values={":one": 1},
+    )
+
+
+class EventStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def get(self, event_id: str, *, consistent: bool = False) -> Event | None:
+        item = self.table.get(event_key(event_id), consistent=consistent)
+        return event_from(item) if item else None
+
+    def get_many(self, event_ids: Iterable[str]) -> dict[str, Event]:
+        events = (event_from(item) for item in self.table.get_many(event_key(e) for e in event_ids))
+        return {event.id: event for event in events}
+
+    def by_start(
+        self,
+        *,
+        ended_before: datetime | None = None,
+        ending_after: datetime | None = None,
+        descending: bool = False,
+    ) -> list[Event]:
+        """Events by start time. The index holds every event; filtering on the end happens here."""
+        events = [
+            event_from(item) for item in self.table.query("EVENTS", index=EVENTS_INDEX, descending=descending)
+        ]
+        if ending_after is not None:
+            events = [e for e in events if e.ends_at > ending_after]
+        if ended_before is not None:
+            events = [e for e in events if e.ends_at <= ended_before]
+        return events
+
+    def create(self, event: Event) -> bool:
+        """Store a new event; False if its id is taken."""
+        write = Write(label="event", item=event_item(event), condition="attribute_not_exists(PK)")
+        return bool(self.table.write(write))
+
+    def save_fields(self, event: Event, fields: set[str], expected_updated_at: datetime | None) -> bool:
+        """Write only the named fields of `event` (never its counters), if nobody else changed the
+        event since it was read (optimistic lock on `updated_at`)."""
+        item = event_item(event)
+        wanted = set(fields) | {"updated_at"}
+        if "starts_at" in wanted:
+            wanted.add("GSI1SK")
+        names: dict[str, str] = {}
+        values: Item = {}
+        sets, removes = [], []
+        for n, name in enumerate(sorted(wanted)):
+            names[f"#f{n}"] = name
+            if item.get(name) is None:
+                removes.append(f"#f{n}")
+            else:
+                sets.append(f"#f{n} = :f{n}")
+                values[f":f{n}"] = item[name]
+        condition = "attribute_exists(PK)"
+        if expected_updated_at is not None:
+            condition += " AND updated_at = :expected"
+            values[":expected"] = iso(expected_updated_at)
+        expression = ("SET " + ", ".join(sets) if sets else "") + (
+            " REMOVE " + ", ".join(removes) if removes else ""
+        )
+        write = Write(
+            label="event",
+            key=event_key(event.id),
+            update=expression.strip(),
+            condition=condition,
+            names=names,
+            values=values,
+        )
+        return bool(self.table.write(write))
+
+    def delete(self, event_id: str) -> None:
+        """Delete an event and everything kept under it (batches, notices, locks). Callers make
+        sure nobody is registered first."""
+        for item in self.table.query(event_partition(event_id), keys_only=True):
+            self.table.delete((str(item["PK"]), str(item["SK"])))
