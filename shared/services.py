@@ -22,6 +22,7 @@ from shared.domain.links import Links
 from shared.domain.schedule import Schedule
 from shared.mail.mailer import Mailer
 from shared.mail.outbox import Outbox
+from shared.mail.render import Renderer
 from shared.mail.ses_account import SesSuppressionList, max_send_rate
 from shared.mail.transport import SesTransport
 from shared.stores import Stores
@@ -116,7 +117,12 @@ class Services:
 
     @cached_property
     def mailer(self) -> Mailer:
-        return Mailer(self.settings, self.links, self.transport, self.outbox)
+        renderer = Renderer(
+            sender_name=self.settings.sender_name,
+            sender_address=self.settings.sender_address,
+            uid_domain=self.links.uid_domain,
+        )
+        return Mailer(renderer, self.transport, self.outbox, self.links)
 
     # --- workflows --------------------------------------------------------------------------------
 

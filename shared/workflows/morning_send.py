@@ -26,6 +26,7 @@ from shared.domain.models import Event, EventStatus, Person, Registration, Regis
 from shared.domain.schedule import Schedule, covered_events
 from shared.mail.jobs import JoinLinksJob
 from shared.mail.mailer import Mailer
+from shared.mail.messages import JoinLink
 from shared.mail.outbox import Outbox
 from shared.observability import logger_for
 from shared.stores.batches import BatchStore
@@ -199,7 +200,8 @@ class JoinLinkSender:
                 result.skipped += 1
                 continue
             person = Person(person_id=person_id, email=registration.email, name=registration.name)
-            if not self.runner.send(self.mailer.join_link(person, event, now)):
+            email = self.mailer.render(JoinLink.of(person, event, self.mailer.links, now), now)
+            if not self.runner.send(email):
                 result.rejected += 1
                 self.registrations.mark_link_failed(event.id, person_id, job.send_moment)
                 continue

@@ -15,6 +15,7 @@ from shared.domain.notices import Notice, links_out
 from shared.domain.schedule import Schedule
 from shared.mail.jobs import NoticeJob
 from shared.mail.mailer import Mailer
+from shared.mail.messages import Cancellation, Change
 from shared.mail.render import RenderedEmail
 from shared.stores.events import EventStore
 from shared.stores.notices import NoticeStore
@@ -88,13 +89,15 @@ class NoticeSender:
         if profile is not None and profile.suppression is not None:
             return None
         person = Person(person_id=registration.person_id, email=registration.email, name=registration.name)
+        links = self.mailer.links
         if notice.kind == "cancellation":
             if registration.status is RegistrationStatus.cancelled:
                 return None
             waitlisted = registration.status is RegistrationStatus.waitlisted
-            return self.mailer.cancellation_notice(
-                person, event, waitlisted=waitlisted, message=notice.message, now=now
+            message = Cancellation.of(
+                person, event, links, now, waitlisted=waitlisted, message=notice.message
             )
+            return self.mailer.render(message, now)
         if registration.status is not RegistrationStatus.registered:
             return None
         include_join = links_out(registration, event, self.schedule)
@@ -105,13 +108,14 @@ class NoticeSender:
         zoom_changed = notice.zoom_changed and include_join
         if not time_changed and not zoom_changed:
             return None  # changed back since, or their link is no longer the one that went out
-        return self.mailer.change_notice(
+        change = Change.of(
             person,
             event,
-            old_starts_at=notice.old_starts_at,
-            old_ends_at=notice.old_ends_at,
+            links,
+            now,
+            old=(notice.old_starts_at, notice.old_ends_at),
             time_changed=time_changed,
             zoom_changed=zoom_changed,
             include_join=include_join,
-            now=now,
         )
+        return self.mailer.render(change, now)

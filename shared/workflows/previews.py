@@ -10,8 +10,9 @@ from typing import Literal
 from shared.domain.errors import NotFound, Unavailable
 from shared.domain.models import Event, EventStatus, Person
 from shared.domain.schedule import Schedule, links_due
-from shared.mail.mailer import ConfirmationLine, Mailer
-from shared.mail.render import RenderedEmail, as_preview
+from shared.mail.mailer import Mailer
+from shared.mail.messages import Cancellation, Change, Confirmation, JoinLink, Message
+from shared.mail.render import as_preview
 from shared.mail.transport import SendFailed
 from shared.observability import logger_for
 from shared.stores.events import EventStore
@@ -38,41 +39,34 @@ class Previews:
         if event is None:
             raise NotFound(f"There is no event with id {event_id!r}.")
         sample = Person(person_id=SAMPLE_PERSON_ID, email=to, name=SAMPLE_NAME)
-        rendered = self._render(kind, event, sample, message, now)
+        rendered = self.mailer.render(self._message(kind, event, sample, message, now), now)
         try:
-            return self.mailer.send(as_preview(rendered))
+            return self.mailer.transport.send(as_preview(rendered))
         except SendFailed as failure:
             logger.warning("preview not sent", extra={"ses_code": failure.code, "kind": kind})
             raise Unavailable(
                 "The preview could not be sent just now. Please try again in a minute."
             ) from None
 
-    def _render(
+    def _message(
         self, kind: PreviewKind, event: Event, sample: Person, message: str, now: datetime
-    ) -> RenderedEmail:
-        late = links_due(event, self.schedule, now)
+    ) -> Message:
+        late, links = links_due(event, self.schedule, now), self.mailer.links
         if kind == "confirmation":
-            return self.mailer.confirmation(sample, [ConfirmationLine(event, "registered", late)], now)
+            return Confirmation.of(sample, [(event, "registered", late)], links, now)
         if kind == "join":
-            return self.mailer.join_link(sample, event, now)
+            return JoinLink.of(sample, event, links, now)
         if kind == "change":
-            old_start, old_end = self._sample_old_time(event)
-            return self.mailer.change_notice(
-                sample,
-                event,
-                old_starts_at=old_start,
-                old_ends_at=old_end,
-                time_changed=True,
-                zoom_changed=False,
-                include_join=late,
-                now=now,
+            old = self._sample_old_time(event)
+            return Change.of(
+                sample, event, links, now, old=old, time_changed=True, zoom_changed=False, include_join=late
             )
         cancelled = event
         if event.status is not EventStatus.cancelled:
             cancelled = event.model_copy(
                 update={"status": EventStatus.cancelled, "sequence": event.sequence + 1}
             )
-        return self.mailer.cancellation_notice(sample, cancelled, waitlisted=False, message=message, now=now)
+        return Cancellation.of(sample, cancelled, links, now, waitlisted=False, message=message)
 
     def _sample_old_time(self, event: Event) -> tuple[datetime, datetime]:
         """The old time of the event's latest change of time, or (never moved) an hour earlier."""

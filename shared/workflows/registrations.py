@@ -15,6 +15,7 @@ from shared.domain.models import Event, Person, Registration, RegistrationStatus
 from shared.domain.schedule import Schedule, links_due
 from shared.mail.jobs import ManageLinkJob, PlaceOfferedJob
 from shared.mail.mailer import Mailer
+from shared.mail.messages import JoinLink, ManageLink, PlaceOffered
 from shared.mail.transport import SendFailed
 from shared.stores.events import EventStore
 from shared.stores.people import PersonStore
@@ -101,7 +102,9 @@ class Registrations:
         person = self.people.get(registration.person_id)
         if person is not None:
             job = PlaceOfferedJob(person_id=person.person_id, event_id=event.id)
-            self.mailer.deliver(person, lambda: self.mailer.place_offered(person, event, now, late), job)
+            self.mailer.deliver(
+                person, PlaceOffered.of(person, event, self.mailer.links, now, late), job, now
+            )
 
     def complete_place_offered(self, job: PlaceOfferedJob, now: datetime) -> str | None:
         """A queued place-offered email, as it stands now (None: nothing to send any more)."""
@@ -111,7 +114,7 @@ class Registrations:
             return None
         registration = self.registrations.get(event.id, person.person_id)
         late = registration is not None and registration.link_sent_for == self.schedule.send_moment(event)
-        return self.mailer.send(self.mailer.place_offered(person, event, now, include_join=late))
+        return self.mailer.send(PlaceOffered.of(person, event, self.mailer.links, now, late), now)
 
     # --- a person's own links -----------------------------------------------------------------
 
@@ -163,13 +166,14 @@ class Registrations:
         if not self.people.claim_manage_link(person_id, now, MANAGE_LINK_EVERY):
             return False
         job = ManageLinkJob(person_id=person_id)
-        return self.mailer.deliver(person, lambda: self.mailer.manage_link(person, now), job) != "suppressed"
+        message = ManageLink.of(person, self.mailer.links, now)
+        return self.mailer.deliver(person, message, job, now) != "suppressed"
 
     def complete_manage_link(self, job: ManageLinkJob, now: datetime) -> str | None:
         person = self.people.get(job.person_id)
         if person is None or person.suppression is not None or not person.email:
             return None
-        return self.mailer.send(self.mailer.manage_link(person, now))
+        return self.mailer.send(ManageLink.of(person, self.mailer.links, now), now)
 
     # --- an admin's resending of a join link ----------------------------------------------------
 
@@ -188,7 +192,7 @@ class Registrations:
         person = self.people.get(person_id) or Person(person_id=person_id)
         person = person.model_copy(update={"email": registration.email, "name": registration.name})
         try:
-            message_id = self.mailer.send(self.mailer.join_link(person, event, now))
+            message_id = self.mailer.send(JoinLink.of(person, event, self.mailer.links, now), now)
         except SendFailed as failure:
             raise Unavailable(
                 f"SES did not take the email ({failure.code}). Please try again shortly."

@@ -28,7 +28,8 @@ from shared.domain.models import Event, Person, Registration, RegistrationStatus
 from shared.domain.schedule import Schedule, links_due
 from shared.domain.tokens import Keys, person_id_for
 from shared.mail.jobs import ConfirmationEntry, ConfirmationJob
-from shared.mail.mailer import ConfirmationLine, Delivery, Mailer
+from shared.mail.mailer import Delivery, Mailer
+from shared.mail.messages import Confirmation
 from shared.stores.events import EventStore
 from shared.stores.limits import RateLimit
 from shared.stores.people import PersonStore, ProfileSave
@@ -221,8 +222,8 @@ def _profile(
     )
 
 
-def confirmation_lines(items: Sequence[SignupItem]) -> list[ConfirmationLine]:
-    return [ConfirmationLine(item.event, item.status, item.join_details) for item in items]
+def confirmation_lines(items: Sequence[SignupItem]) -> list[tuple[Event, ItemStatus, bool]]:
+    return [(item.event, item.status, item.join_details) for item in items]
 
 
 def _hash_ip(source_ip: str, keys: Keys) -> str:
@@ -362,9 +363,8 @@ class Signups:
         )
         lines = confirmation_lines(plan.items)
         try:
-            outcome.confirmation = self.mailer.deliver(
-                person, lambda: self.mailer.confirmation(person, lines, now), job
-            )
+            message = Confirmation.of(person, lines, self.mailer.links, now)
+            outcome.confirmation = self.mailer.deliver(person, message, job, now)
         except Unavailable:
             # Neither SES nor the queue took it. The sign-up stands; forget that a confirmation
             # went, so that trying again (after our 503) sends one.
@@ -403,7 +403,9 @@ class Signups:
             )
         if not items:
             return None
-        message_id = self.mailer.send(self.mailer.confirmation(person, confirmation_lines(items), now))
+        message_id = self.mailer.send(
+            Confirmation.of(person, confirmation_lines(items), self.mailer.links, now), now
+        )
         for item in items:
             if item.join_details:  # it carried the join link: that registration counts as sent
                 self.registrations.mark_link_sent(

@@ -16,17 +16,17 @@ import pytest
 from icalendar import Calendar
 
 from shared.domain.models import Event
-from shared.mail.render import (
+from shared.mail.messages import (
+    Cancellation,
+    Change,
+    Confirmation,
+    Envelope,
     EventItem,
-    RenderedEmail,
-    as_preview,
-    render_cancellation,
-    render_change,
-    render_confirmation,
-    render_join_link,
-    render_manage_link,
-    render_place_offered,
+    JoinLink,
+    ManageLink,
+    PlaceOffered,
 )
+from shared.mail.render import RenderedEmail, Renderer, as_preview
 
 BASE = "https://events.example.org"
 MANAGE_URL = f"{BASE}/manage?token=manage-token"
@@ -74,6 +74,25 @@ def zoom_details(event: Event) -> list[str]:
     ]
 
 
+def render(
+    kind: type,
+    *,
+    to_name: str,
+    to_address: str,
+    manage_url: str,
+    sender_name: str,
+    sender_address: str,
+    now: datetime,
+    uid_domain: str = "events.example.org",
+    unsubscribe_url: str | None = None,
+    **fields: Any,
+) -> RenderedEmail:
+    """One message of `kind`, rendered as the mailer renders every kind."""
+    envelope = Envelope(to_name, to_address, manage_url, unsubscribe_url)
+    renderer = Renderer(sender_name=sender_name, sender_address=sender_address, uid_domain=uid_domain)
+    return renderer.render(kind(envelope, **fields), now)
+
+
 def confirm(items: list[EventItem], **changes) -> RenderedEmail:
     arguments = {
         **PERSON,
@@ -84,7 +103,7 @@ def confirm(items: list[EventItem], **changes) -> RenderedEmail:
         "now": NOW,
     }
     arguments.update(changes)
-    return render_confirmation(**arguments)
+    return render(Confirmation, **arguments)
 
 
 def parse(rendered: RenderedEmail) -> EmailMessage:
@@ -431,7 +450,7 @@ def test_a_confirmation_needs_at_least_one_event():
 
 
 def test_manage_link_email_is_short_with_the_link_in_both_parts_and_no_attachment():
-    rendered = render_manage_link(**PERSON, **SENDER, manage_url=MANAGE_URL, now=NOW)
+    rendered = render(ManageLink, **PERSON, **SENDER, manage_url=MANAGE_URL, now=NOW)
     message = parse(rendered)
     assert rendered.kind == "manage_link"
     assert message.get_content_type() == "multipart/alternative"
@@ -445,7 +464,8 @@ def test_manage_link_email_is_short_with_the_link_in_both_parts_and_no_attachmen
 
 def test_place_offered_email_gives_the_place_its_time_calendar_file_and_manage_link():
     event = make_event(sequence=2)
-    rendered = render_place_offered(
+    rendered = render(
+        PlaceOffered,
         **PERSON,
         **SENDER,
         item=item_for(event, status="waitlisted"),
@@ -474,7 +494,8 @@ def test_place_offered_email_gives_the_place_its_time_calendar_file_and_manage_l
 def test_place_offered_after_the_morning_send_includes_the_join_details():
     event = make_event()
     message = parse(
-        render_place_offered(
+        render(
+            PlaceOffered,
             **PERSON,
             **SENDER,
             item=item_for(event, include_join_details=True),
@@ -510,7 +531,7 @@ def join_link(item: EventItem | None = None, **changes: Any) -> RenderedEmail:
         "now": MORNING,
     }
     arguments.update(changes)
-    return render_join_link(**arguments)
+    return render(JoinLink, **arguments)
 
 
 def event_at(local_start: datetime, minutes: int = 90, **changes) -> Event:
@@ -815,7 +836,7 @@ def change(item: EventItem | None = None, **changes: Any) -> RenderedEmail:
         "now": NOW,
     }
     arguments.update(changes)
-    return render_change(**arguments)
+    return render(Change, **arguments)
 
 
 def cancellation(item: EventItem | None = None, **changes: Any) -> RenderedEmail:
@@ -831,7 +852,7 @@ def cancellation(item: EventItem | None = None, **changes: Any) -> RenderedEmail
         "now": NOW,
     }
     arguments.update(changes)
-    return render_cancellation(**arguments)
+    return render(Cancellation, **arguments)
 
 
 def test_a_new_time_gives_both_times_in_words_and_a_calendar_file_that_updates_the_old_one():
