@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shared.boundary import JsonObject
 from shared.domain.errors import DomainError, Unavailable, ValidationFailed
 from shared.observability import logger_for
 
@@ -32,8 +33,8 @@ class Problem:
     fields: dict[str, str] | None = None
     retry_after: str | None = None
 
-    def detail(self) -> dict[str, Any]:
-        detail: dict[str, Any] = {"code": self.code, "message": self.message}
+    def detail(self) -> JsonObject:
+        detail: JsonObject = {"code": self.code, "message": self.message}
         if self.fields is not None:
             detail["fields"] = self.fields
         return detail

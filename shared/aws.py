@@ -38,7 +38,7 @@ def client_config(attempts: int = TOTAL_ATTEMPTS) -> Config:
 @cache
 def client(service: str, attempts: int = TOTAL_ATTEMPTS) -> Any:
     """A client for `service`. `attempts=1` where a queue already retries (SES from the API)."""
-    return boto3.session.Session().client(service, config=client_config(attempts))  # type: ignore[call-overload]
+    return boto3.session.Session().client(service, config=client_config(attempts))
 
 
 def reset_clients() -> None:
@@ -51,4 +51,4 @@ def s3_client() -> Any:
     endpoint (a global-endpoint URL can be redirected while a new bucket's DNS settles). An
     `AWS_ENDPOINT_URL` (the local stack's moto) still gets path-style URLs."""
     config = client_config().merge(Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
-    return boto3.session.Session().client("s3", config=config)  # type: ignore[call-overload]
+    return boto3.session.Session().client("s3", config=config)

@@ -3,12 +3,13 @@ preview_email. Who is told, and how exactly once, is shared/notices.py's busines
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
 from functions.admin.registry import ActionModel, action, event_view, logger
 from shared import clock, services
+from shared.boundary import JsonObject
 from shared.domain.models import check_address, has_control_characters
 from shared.workflows import admin_events
 from shared.workflows.previews import PreviewKind
@@ -27,7 +28,7 @@ def _printable_text(value: str | None) -> str | None:
 
 
 @action("update_event", admin_events.UpdateEvent)
-def update_event(request: admin_events.UpdateEvent) -> dict[str, Any]:
+def update_event(request: admin_events.UpdateEvent) -> JsonObject:
     app = services.get()
     event, notified = app.notices.update_event(app.event_admin, request, clock.now())
     logger.info("event updated", extra={"event_id": event.id, "notify": request.notify, "notified": notified})
@@ -44,7 +45,7 @@ class CancelEvent(ActionModel):
 
 
 @action("cancel_event", CancelEvent)
-def cancel_event(request: CancelEvent) -> dict[str, Any]:
+def cancel_event(request: CancelEvent) -> JsonObject:
     event, notified = services.get().notices.cancel_event(
         request.event_id, request.message or "", dry_run=request.dry_run, now=clock.now()
     )
@@ -71,7 +72,7 @@ class PreviewEmail(ActionModel):
 
 
 @action("preview_email", PreviewEmail)
-def preview_email(request: PreviewEmail) -> dict[str, Any]:
+def preview_email(request: PreviewEmail) -> JsonObject:
     message_id = services.get().previews.send(
         request.kind, request.event_id, request.to, request.message or "", clock.now()
     )

@@ -8,12 +8,13 @@ event ids and counts only, never an address or a name.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from functions.admin.registry import ActionModel, action, logger
 from shared import clock, services
+from shared.boundary import JsonObject
 from shared.domain.errors import NotFound
 from shared.domain.models import check_address
 from shared.workflows import exports
@@ -61,7 +62,7 @@ class Unsuppress(PersonAction):
 
 
 @action("export_registrations", ExportRegistrations)
-def export_registrations(request: ExportRegistrations) -> dict[str, Any]:
+def export_registrations(request: ExportRegistrations) -> JsonObject:
     app = services.get()
     store = app.exports
     if store is None:
@@ -88,14 +89,14 @@ def export_registrations(request: ExportRegistrations) -> dict[str, Any]:
 
 
 @action("report", Report)
-def report(request: Report) -> dict[str, Any]:
+def report(request: Report) -> JsonObject:
     answer = exports.report(services.get().stores.events.by_start(), request.from_, request.to)
     logger.info("report made", extra={"events": answer["totals"]["events"]})
     return answer
 
 
 @action("export_person", ExportPerson)
-def export_person(request: ExportPerson) -> dict[str, Any]:
+def export_person(request: ExportPerson) -> JsonObject:
     answer = services.get().privacy.subject_access(request.email, clock.now())
     logger.info(
         "person exported",
@@ -105,7 +106,7 @@ def export_person(request: ExportPerson) -> dict[str, Any]:
 
 
 @action("forget_person", ForgetPerson)
-def forget_person(request: ForgetPerson) -> dict[str, Any]:
+def forget_person(request: ForgetPerson) -> JsonObject:
     erasure = services.get().privacy.forget(request.email, dry_run=request.dry_run, now=clock.now())
     logger.info(
         "person forgotten" if not request.dry_run else "erasure previewed", extra=erasure.log_fields()
@@ -114,7 +115,7 @@ def forget_person(request: ForgetPerson) -> dict[str, Any]:
 
 
 @action("unsuppress", Unsuppress)
-def unsuppress(request: Unsuppress) -> dict[str, Any]:
+def unsuppress(request: Unsuppress) -> JsonObject:
     answer = services.get().privacy.unsuppress(request.email)
     logger.info(
         "suppression lifted",

@@ -3,24 +3,25 @@ registrants, lives in actions_changes.py with cancel_event and preview_email.)""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from functions.admin.registry import ActionModel, action, event_view, logger
 from shared import clock, services
+from shared.boundary import JsonObject
 from shared.workflows import admin_events
 
 
 @action("create_event", admin_events.CreateEvent)
-def create_event(request: admin_events.CreateEvent) -> dict[str, Any]:
+def create_event(request: admin_events.CreateEvent) -> JsonObject:
     event = services.get().event_admin.create_event(request, clock.now())
     logger.info("event created", extra={"event_id": event.id})
     return {"event": event_view(event)}
 
 
 @action("list_events", admin_events.ListEvents)
-def list_events(request: admin_events.ListEvents) -> dict[str, Any]:
+def list_events(request: admin_events.ListEvents) -> JsonObject:
     events = services.get().event_admin.list_events(request, clock.now())
     return {"events": [event_view(e) for e in events]}
 
@@ -31,7 +32,7 @@ class SendLinks(ActionModel):
 
 
 @action("send_links", SendLinks)
-def send_links(request: SendLinks) -> dict[str, Any]:
+def send_links(request: SendLinks) -> JsonObject:
     row = services.get().dispatcher.send_links_now(request.event_id, clock.now())
     logger.info("links sent by an admin", extra=row.as_dict())
     return row.as_dict()

@@ -8,20 +8,21 @@ rather than the keyed hash of an address; `list_registrations` shows that id, an
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from functions.admin.registry import ActionModel, action, logger
 from shared import clock, services
+from shared.boundary import JsonObject
 from shared.domain.errors import NotFound
 from shared.domain.models import Registration, RegistrationStatus, Role, check_address
-from shared.workflows.signup import Newcomer
+from shared.domain.signup import Newcomer
 
 EventId = Field(min_length=1, max_length=100)
 
 
-def registration_view(registration: Registration) -> dict[str, Any]:
+def registration_view(registration: Registration) -> JsonObject:
     view = registration.model_dump(
         mode="json",
         include={
@@ -47,7 +48,7 @@ class ListRegistrations(ActionModel):
 
 
 @action("list_registrations", ListRegistrations)
-def list_registrations(request: ListRegistrations) -> dict[str, Any]:
+def list_registrations(request: ListRegistrations) -> JsonObject:
     stores = services.get().stores
     event = stores.events.get(request.event_id)
     if event is None:
@@ -79,7 +80,7 @@ class AddRegistration(ActionModel):
 
 
 @action("add_registration", AddRegistration)
-def add_registration(request: AddRegistration) -> dict[str, Any]:
+def add_registration(request: AddRegistration) -> JsonObject:
     newcomer = Newcomer(
         name=request.name,
         role=request.role,
@@ -114,7 +115,7 @@ class CancelRegistration(ActionModel):
 
 
 @action("cancel_registration", CancelRegistration)
-def cancel_registration(request: CancelRegistration) -> dict[str, Any]:
+def cancel_registration(request: CancelRegistration) -> JsonObject:
     app = services.get()
     person_id = request.person_id or app.person_id_for(request.email or "")
     if app.stores.registrations.get(request.event_id, person_id) is None:
@@ -135,7 +136,7 @@ class ResendLink(ActionModel):
 
 
 @action("resend_link", ResendLink)
-def resend_link(request: ResendLink) -> dict[str, Any]:
+def resend_link(request: ResendLink) -> JsonObject:
     app = services.get()
     message_id = app.registrations.resend_link(
         request.event_id, app.person_id_for(request.email), clock.now()
@@ -150,7 +151,7 @@ class DeleteEvent(ActionModel):
 
 
 @action("delete_event", DeleteEvent)
-def delete_event(request: DeleteEvent) -> dict[str, Any]:
+def delete_event(request: DeleteEvent) -> JsonObject:
     services.get().event_admin.delete_event(request.event_id)
     logger.info("event deleted", extra={"event_id": request.event_id})
     return {"deleted": request.event_id}

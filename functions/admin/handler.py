@@ -22,15 +22,16 @@ from functions.admin import (  # noqa: F401
     actions_people,
 )
 from functions.admin.registry import ACTIONS, logger
+from shared.boundary import JsonObject
 from shared.domain.errors import DomainError, ValidationFailed
 from shared.observability import count, metrics_for
 
 
-def _failure(problem: error_map.Problem) -> dict[str, Any]:
+def _failure(problem: error_map.Problem) -> JsonObject:
     return {"ok": False, "error": problem.detail()}
 
 
-def run_action(event: Any) -> dict[str, Any]:
+def run_action(event: Any) -> JsonObject:
     if not isinstance(event, dict):
         return _failure(
             error_map.from_domain(
@@ -67,7 +68,7 @@ metrics = metrics_for("admin")
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: JsonObject, context: LambdaContext) -> JsonObject:
     answer = run_action(event)
     count(metrics, "AdminActionsRun" if answer["ok"] else "AdminActionsRefused")
     return answer

@@ -13,21 +13,22 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from shared.boundary import JsonObject
 from shared.domain.models import Event
 from shared.observability import logger_for
 
 logger = logger_for("admin")
 
 Model = TypeVar("Model", bound=BaseModel)
-ActionFunction = Callable[[Any], dict[str, Any]]
+ActionFunction = Callable[[Any], JsonObject]
 
 ACTIONS: dict[str, tuple[type[BaseModel], ActionFunction]] = {}
 
 
 def action(
     name: str, model: type[Model]
-) -> Callable[[Callable[[Model], dict[str, Any]]], Callable[[Model], dict[str, Any]]]:
-    def register(function: Callable[[Model], dict[str, Any]]) -> Callable[[Model], dict[str, Any]]:
+) -> Callable[[Callable[[Model], JsonObject]], Callable[[Model], JsonObject]]:
+    def register(function: Callable[[Model], JsonObject]) -> Callable[[Model], JsonObject]:
         if name in ACTIONS:
             raise ValueError(f"admin action {name!r} registered twice")
         ACTIONS[name] = (model, function)
@@ -42,7 +43,7 @@ class ActionModel(BaseModel):
     model_config = {"extra": "forbid", "str_strip_whitespace": True}
 
 
-def event_view(event: Event) -> dict[str, Any]:
+def event_view(event: Event) -> JsonObject:
     """The whole event for admins, Zoom details and counters included, times in its own zone."""
     view = event.model_dump(mode="json")
     view["starts_at"] = event.local_start.isoformat()

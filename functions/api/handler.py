@@ -10,7 +10,6 @@ import warnings
 # Collect nothing while importing, then freeze what was imported out of every later collection.
 gc.disable()
 
-from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -22,6 +21,7 @@ from functions.api import routes_events, routes_join, routes_people, routes_sign
 from functions.api.pages import render
 from functions.api.routes_signup import metrics
 from functions.api.web import fields_from_errors, html_response, json_response, logger, prefers_html
+from shared.boundary import JsonObject
 from shared.domain.errors import DomainError, NotFound, Unavailable, ValidationFailed
 
 # Most requests (pages, GET /events) count nothing: not worth a warning on every container.
@@ -92,13 +92,13 @@ def openapi() -> Response[str]:
     return json_response(200, openapi_document())
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document() -> JsonObject:
     """The OpenAPI document generated from the routes, with the bodies the routes read themselves."""
     import json
 
     from shared.domain.models import SignupRequest
 
-    document: dict[str, Any] = json.loads(
+    document: JsonObject = json.loads(
         app.get_openapi_json_schema(
             title="Conversations on Co-production",
             version="1.0.0",
@@ -124,7 +124,7 @@ def openapi_document() -> dict[str, Any]:
 # as one EMF line per invocation, namespace POWERTOOLS_METRICS_NAMESPACE, dimension service=api.
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: JsonObject, context: LambdaContext) -> JsonObject:
     return app.resolve(event, context)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
 from aws_lambda_powertools.event_handler import Response
@@ -15,6 +15,7 @@ from functions.api.routes_events import upcoming_events
 from functions.api.schemas import EventList, PublicEvent, SignupAnswer, SignupRegistration, SignupResult
 from functions.api.web import html_response, json_response, logger, prefers_html, read_body, validation_failed
 from shared import clock, services
+from shared.boundary import JsonObject
 from shared.config import get_settings
 from shared.domain.errors import DomainError, Unavailable, ValidationFailed
 from shared.domain.models import ROLE_LABELS, Event, EventStatus, SignupRequest
@@ -36,7 +37,7 @@ def _open_events() -> list[Event]:
 
 
 def _signup_page(
-    status: int, *, values: dict[str, Any], errors: dict[str, str], message: str | None = None
+    status: int, *, values: JsonObject, errors: dict[str, str], message: str | None = None
 ) -> Response[str]:
     events = _open_events()
     chosen = values.get("event_ids") or []
@@ -109,7 +110,7 @@ def _redirect(result: dict[str, str]) -> Response[str]:
     return Response(status_code=303, headers={"Location": f"{base}{separator}{urlencode(result)}"}, body="")
 
 
-def _from_signup_page(form: dict[str, Any]) -> bool:
+def _from_signup_page(form: JsonObject) -> bool:
     if form.get("form") == SIGNUP_PAGE_MARKER:
         return True
     referer = router.current_event.headers.get("referer", "")

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import ValidationError
 
 from functions import error_map
+from shared.boundary import JsonObject
 from shared.domain.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from shared.observability import logger_for
 
@@ -63,7 +64,7 @@ def prefers_html(headers: Mapping[str, str], *, page: bool) -> bool:
     return html > json_quality
 
 
-def read_body(event: APIGatewayProxyEventV2) -> tuple[dict[str, Any], bool]:
+def read_body(event: APIGatewayProxyEventV2) -> tuple[JsonObject, bool]:
     """The request body as a dict, and whether it came from an HTML form.
 
     Forms keep repeated fields as lists only where they repeat (`event_ids`); JSON must be an object.
@@ -80,7 +81,7 @@ def read_body(event: APIGatewayProxyEventV2) -> tuple[dict[str, Any], bool]:
             raise ValidationFailed(
                 "The form could not be read.", fields={"body": "is not valid UTF-8"}
             ) from None
-        form: dict[str, Any] = {k: (v if k == "event_ids" else v[-1]) for k, v in fields.items()}
+        form: JsonObject = {k: (v if k == "event_ids" else v[-1]) for k, v in fields.items()}
         return form, True
     if content_type == JSON or content_type.endswith("+json"):
         try:

@@ -8,11 +8,11 @@ morning's run has not completed, which the MorningSendLateAlarm watches.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import clock, services
+from shared.boundary import JsonObject
 from shared.observability import count, logger_for, metrics_for
 
 logger = logger_for("dispatch")
@@ -28,7 +28,7 @@ def _moment(value: object) -> datetime | None:
     return moment
 
 
-def check_heartbeat(scheduled: datetime) -> dict[str, Any]:
+def check_heartbeat(scheduled: datetime) -> JsonObject:
     app = services.get()
     run_moment = app.schedule.run_moment_at_or_before(scheduled)
     late = app.stores.heartbeats.completed_at(app.schedule.local_date(run_moment)) is None
@@ -39,7 +39,7 @@ def check_heartbeat(scheduled: datetime) -> dict[str, Any]:
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: JsonObject, context: LambdaContext) -> JsonObject:
     event = event if isinstance(event, dict) else {}
     now = clock.now()
     heartbeat = _moment(event.get("check_heartbeat"))

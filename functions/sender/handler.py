@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import clock, services
+from shared.boundary import JsonObject
 from shared.mail.jobs import (
     ConfirmationJob,
     Job,
@@ -113,7 +114,7 @@ def send_one(record: SQSRecord) -> None:
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def lambda_handler(event: JsonObject, context: LambdaContext) -> PartialItemFailureResponse:
     global _context
     _context = context  # one invocation at a time per execution environment
     return process_partial_response(

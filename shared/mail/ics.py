@@ -60,7 +60,7 @@ def event_calendar(
         )
     )
     _add_timezones(calendar, [event])
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def calendar_feed(
@@ -95,7 +95,7 @@ def calendar_feed(
             )
         )
     _add_timezones(calendar, ordered)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def event_uid(event: Event, uid_domain: str) -> str:

@@ -17,28 +17,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import ClassVar, Literal
-from urllib.parse import urlsplit
+from typing import ClassVar
 
-from shared.domain.calendar_links import google_calendar_url, outlook_calendar_url
 from shared.domain.links import Links
 from shared.domain.models import Event, Person
 from shared.domain.timefmt import date_in_words, span_in_words, time_in_words, when_in_words
+from shared.mail.items import (
+    Context,
+    EventItem,
+    ItemStatus,
+    clean,
+    ics_of,
+    item_views,
+    require_absolute,
+)
 
 SERIES = "Conversations on Co-production"
-ItemStatus = Literal["registered", "waitlisted", "already_registered"]
-_STATUSES = ("registered", "waitlisted", "already_registered")
-Context = dict[str, object]  # what a template is filled with
-
-
-def clean(text: str) -> str:
-    """One line, no control characters: for headers, names and titles (no header injection)."""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-
-
-def require_absolute(url: str) -> None:
-    if not url.startswith(("https://", "http://")):
-        raise ValueError(f"email links must be absolute http(s) URLs, not {url[:40]!r}")
 
 
 @dataclass(frozen=True)
@@ -75,43 +69,6 @@ class Draft:
     subject: str
     context: Context
     attachments: list[tuple[str, bytes]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class EventItem:
-    """One event in an email, as it stands for this person.
-
-    `event_url` is the public page for the event; `join_url` the person's own `/join/<token>`
-    link (it goes in the .ics, and in the text when `include_join_details`). Both absolute.
-    """
-
-    event: Event
-    event_url: str
-    join_url: str
-    status: ItemStatus = "registered"
-    include_join_details: bool = False
-
-    def __post_init__(self) -> None:
-        if self.status not in _STATUSES:
-            raise ValueError(f"status must be one of {', '.join(_STATUSES)}, not {self.status!r}")
-        require_absolute(self.event_url)
-        require_absolute(self.join_url)
-
-    @classmethod
-    def of(
-        cls, event: Event, person_id: str, links: Links, status: ItemStatus = "registered", join: bool = False
-    ) -> EventItem:
-        return cls(event, links.event_page(event.id), links.join(event, person_id), status, join)
-
-    @property
-    def has_place(self) -> bool:
-        return self.status != "waitlisted"
-
-    def require_personal_join_link(self) -> None:
-        """The raw Zoom URL must never go out by email: only the `/join/` link that redirects to it."""
-        raw_zoom = self.event.zoom_join_url.strip()
-        if (raw_zoom and raw_zoom in self.join_url) or "/join/" not in urlsplit(self.join_url).path:
-            raise ValueError("join_url must be the personal /join/ link, never the Zoom URL")
 
 
 # --- the kinds ---------------------------------------------------------------------------------------
@@ -184,7 +141,7 @@ class PlaceOffered:
 
     def draft(self, uid_domain: str, now: datetime) -> Draft:
         (view,) = item_views([replace(self.item, status="registered")], uid_domain=uid_domain)
-        return Draft(clean(f"You have a place: {self.item.event.title}"), {"item": view}, _ics_of(view))
+        return Draft(clean(f"You have a place: {self.item.event.title}"), {"item": view}, ics_of(view))
 
 
 @dataclass(frozen=True)
@@ -219,7 +176,7 @@ class JoinLink:
         day = _day_in_words(event, now)
         which = f"{day}'s conversation" if day in ("today", "tomorrow") else f"the conversation on {day}"
         subject = clean(f"{day[:1].upper()}{day[1:]}: {event.title} \N{EN DASH} your Zoom link")
-        return Draft(subject, {"item": view, "which": which}, _ics_of(view))
+        return Draft(subject, {"item": view, "which": which}, ics_of(view))
 
 
 @dataclass(frozen=True)
@@ -283,7 +240,7 @@ class Change:
             "summary": summary,
             "old_when": old_when,
         }
-        return Draft(subject, context, _ics_of(view) if self.time_changed else [])
+        return Draft(subject, context, ics_of(view) if self.time_changed else [])
 
 
 @dataclass(frozen=True)
@@ -333,50 +290,6 @@ Message = Confirmation | ManageLink | PlaceOffered | JoinLink | Change | Cancell
 # --- building blocks -------------------------------------------------------------------------------
 
 
-def item_views(items: Sequence[EventItem], *, uid_domain: str) -> list[Context]:
-    from shared.mail.ics import event_calendar  # icalendar only when a message is actually rendered
-
-    views: list[Context] = []
-    used_names: set[str] = set()
-    for item in items:
-        event = item.event
-        view: Context = {
-            "title": clean(event.title),
-            "when": when_in_words(event),
-            "starts_iso": event.local_start.isoformat(),
-            "description": event.description.strip(),
-            "status": item.status,
-            "has_place": item.has_place,
-            "event_url": item.event_url,
-            "join": None,
-            "ics": None,
-            "ics_filename": None,
-            "google_url": None,
-            "outlook_url": None,
-        }
-        if item.has_place:
-            view["google_url"] = google_calendar_url(event, item.event_url, join_url=item.join_url)
-            view["outlook_url"] = outlook_calendar_url(event, item.event_url, join_url=item.join_url)
-            view["ics"] = event_calendar(
-                event, uid_domain=uid_domain, url=item.join_url, details_url=item.event_url
-            )
-            view["ics_filename"] = _unique_filename(f"conversation-{event.local_start:%Y-%m-%d}", used_names)
-            if item.include_join_details:
-                view["join"] = {
-                    "url": item.join_url,
-                    "meeting_id": event.zoom_meeting_id.strip(),
-                    "passcode": event.zoom_passcode.strip(),
-                    "dial_in": [line.strip() for line in event.zoom_dial_in.splitlines() if line.strip()],
-                }
-        views.append(view)
-    return views
-
-
-def _ics_of(view: Context) -> list[tuple[str, bytes]]:
-    ics = view["ics"]
-    return [(str(view["ics_filename"]), ics)] if isinstance(ics, bytes) else []
-
-
 def _what_changed(old_starts_at: datetime, old_ends_at: datetime, event: Event) -> str:
     """One plain sentence on what moved: the finish, the start, the day, or both ends."""
     zone = event.zone
@@ -420,12 +333,3 @@ def _confirmation_subject(items: Sequence[EventItem]) -> str:
     else:
         subject = f"You're signed up for {count} {SERIES}"
     return clean(subject)
-
-
-def _unique_filename(stem: str, used: set[str]) -> str:
-    name, number = f"{stem}.ics", 1
-    while name in used:
-        number += 1
-        name = f"{stem}-{number}.ics"
-    used.add(name)
-    return name

@@ -24,7 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shared.mail.messages import Message, clean
+from shared.mail.items import clean
+from shared.mail.messages import Message
 
 if TYPE_CHECKING:
     import jinja2

@@ -47,7 +47,7 @@ class SesTransport:
 
     def send(self, email: RenderedEmail) -> str:
         """One SES v2 SendEmail with the raw MIME. Returns SES's message id."""
-        request: dict[str, Any] = {
+        request: dict[str, object] = {
             "FromEmailAddress": self.sender,
             "Destination": {"ToAddresses": [email.to]},
             "Content": {"Raw": {"Data": email.raw}},

@@ -11,11 +11,12 @@ answer, never as an exception to decode.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from shared.domain.models import Event, Person, Registration, RegistrationStatus, Role
+from shared.domain.models import Event, Registration, RegistrationStatus, Role
+from shared.domain.signup import SignupSnapshot
 from shared.stores.events import count_write, event_from, event_key, event_partition, opened_write
 from shared.stores.limits import RateLimit, rate_limit_write
 from shared.stores.people import ProfileSave, person_from, person_key, save_write
@@ -62,15 +63,6 @@ def _registration_item(registration: Registration, event: Event, expires_at: dat
         if moment is not None:
             values[name] = iso(moment)
     return values
-
-
-@dataclass
-class SignupSnapshot:
-    """Everything a sign-up decision needs, read in one BatchGetItem."""
-
-    events: dict[str, Event] = field(default_factory=dict)
-    registrations: dict[str, Registration] = field(default_factory=dict)
-    person: Person | None = None
 
 
 @dataclass(frozen=True)

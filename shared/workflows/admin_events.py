@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -170,7 +170,7 @@ class EventAdmin:
         self.events.delete(event_id)
 
 
-def _changes(request: UpdateEvent, previous: Event, now: datetime) -> dict[str, Any]:
+def _changes(request: UpdateEvent, previous: Event, now: datetime) -> dict[str, object]:
     given = request.model_fields_set
     zone = request.timezone or previous.timezone
     starts_at, ends_at = (
@@ -178,7 +178,7 @@ def _changes(request: UpdateEvent, previous: Event, now: datetime) -> dict[str, 
         if given & {"starts_at", "ends_at", "duration_minutes", "timezone"}
         else (previous.starts_at, previous.ends_at)
     )
-    changes: dict[str, Any] = {
+    changes: dict[str, object] = {
         "starts_at": starts_at,
         "ends_at": ends_at,
         "timezone": zone,

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shared.boundary import JsonObject
 from shared.domain.errors import DomainError, Unavailable
 from shared.domain.models import Event, Registration, RegistrationStatus, Role, normalise_address
 
@@ -134,7 +135,7 @@ def _zero_table() -> dict[str, dict[str, int]]:
     return {role.value: {status.value: 0 for status in RegistrationStatus} for role in Role}
 
 
-def event_report(event: Event) -> dict[str, Any]:
+def event_report(event: Event) -> JsonObject:
     """One event's counts by role and status, from the counters kept on the event."""
     by_role = _zero_table()
     for key, count in event.counts.items():
@@ -156,7 +157,7 @@ def event_report(event: Event) -> dict[str, Any]:
     }
 
 
-def report(events: Iterable[Event], first: date, last: date) -> dict[str, Any]:
+def report(events: Iterable[Event], first: date, last: date) -> JsonObject:
     """Every event starting from `first` to `last` (inclusive, UK dates), soonest first, and the
     sums over them."""
     chosen = sorted(

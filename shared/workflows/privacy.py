@@ -33,8 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
+from shared.boundary import JsonObject
 from shared.domain.bulk import BATCH_RETENTION, Batch
 from shared.domain.errors import Unavailable
 from shared.domain.models import Registration, RegistrationStatus, Suppression, normalise_address
@@ -57,7 +57,7 @@ NOTES = [
     "DynamoDB point-in-time recovery keeps erased items in its backups for up to 35 days; they "
     "age out by themselves (docs/privacy.md).",
 ]
-Stored = dict[str, Any]  # an item as stored, shown whole to the person it is about
+Stored = JsonObject  # an item as stored, shown whole to the person it is about
 
 
 def _plain(value: object) -> object:
@@ -119,7 +119,7 @@ class Erasure:
     ses_state: str = "not_listed"
     export_keys: list[str] = field(default_factory=list)
 
-    def answer(self) -> dict[str, Any]:
+    def answer(self) -> JsonObject:
         return {
             "dry_run": self.dry_run,
             "erased": {
@@ -141,7 +141,7 @@ class Erasure:
             "notes": NOTES,
         }
 
-    def log_fields(self) -> dict[str, Any]:
+    def log_fields(self) -> JsonObject:
         erased = self.answer()["erased"]
         return {"dry_run": self.dry_run, **erased, "cancelled": len(self.cancelled), "kept": bool(self.kept)}
 

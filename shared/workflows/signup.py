@@ -18,14 +18,25 @@ import hmac
 import random
 import secrets
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
 
-from shared.domain.errors import EventClosed, NotFound, RateLimited, Unavailable
-from shared.domain.models import Event, Person, Registration, RegistrationStatus, Role, Suppression
-from shared.domain.schedule import Schedule, links_due
+from shared.domain.errors import RateLimited, Unavailable
+from shared.domain.models import Person, Registration, RegistrationStatus, Suppression
+from shared.domain.schedule import Schedule
+from shared.domain.signup import (
+    RESEND_AFTER,
+    Applicant,
+    ItemStatus,
+    Plan,
+    SignupItem,
+    SignupSnapshot,
+    confirmation_lines,
+    gets_join_link,
+    plan_signup,
+    profile_for,
+)
 from shared.domain.tokens import Keys, person_id_for
 from shared.mail.jobs import ConfirmationEntry, ConfirmationJob
 from shared.mail.mailer import Delivery, Mailer
@@ -33,53 +44,9 @@ from shared.mail.messages import Confirmation
 from shared.stores.events import EventStore
 from shared.stores.limits import RateLimit
 from shared.stores.people import PersonStore, ProfileSave
-from shared.stores.registrations import Commit, NewPlace, RegistrationStore, SignupSnapshot
-
-ItemStatus = Literal["registered", "already_registered", "waitlisted"]
+from shared.stores.registrations import Commit, NewPlace, RegistrationStore
 
 RATE_WINDOW = timedelta(hours=1)
-RESEND_AFTER = timedelta(hours=1)
-
-
-class Applicant(Protocol):
-    """Who signs up: the public form's fields (SignupRequest), or an admin's entry for someone."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def email(self) -> str: ...
-    @property
-    def role(self) -> Role: ...
-    @property
-    def organisation(self) -> str | None: ...
-    @property
-    def access_needs(self) -> str | None: ...
-    @property
-    def access_needs_consent(self) -> bool: ...
-    @property
-    def event_ids(self) -> list[str]: ...
-
-
-@dataclass(frozen=True)
-class Newcomer:
-    """Someone an admin registers (add_registration), possibly without an address."""
-
-    name: str
-    role: Role
-    event_ids: list[str]
-    email: str = ""
-    organisation: str | None = None
-    access_needs: str | None = None
-    access_needs_consent: bool = False
-
-
-@dataclass
-class SignupItem:
-    event: Event
-    status: ItemStatus
-    changed: bool  # newly registered, newly waitlisted or re-activated
-    # At or after the event's send moment: the confirmation carries the join link itself.
-    join_details: bool = False
 
 
 @dataclass
@@ -112,118 +79,6 @@ class Retry:
 
     def pause(self, attempt: int) -> None:
         self.sleep(self.jitter(0, 0.02 * (attempt + 1)))
-
-
-@dataclass
-class Plan:
-    items: list[SignupItem] = field(default_factory=list)
-    new_registrations: list[Registration] = field(default_factory=list)
-    send_confirmation: bool = False
-
-
-# --- the decision (pure) ---------------------------------------------------------------------------
-
-
-def check_events(event_ids: Sequence[str], snapshot: SignupSnapshot, now: datetime) -> None:
-    """All or nothing: an unknown id (404) wins over a closed event (409)."""
-    unknown = [e for e in event_ids if e not in snapshot.events]
-    if unknown:
-        raise NotFound(
-            f"We could not find the event {unknown[0]!r}.",
-            fields={"event_ids": f"unknown event {unknown[0]}"},
-        )
-    closed = [e for e in event_ids if not snapshot.events[e].is_open(now)]
-    if closed:
-        title = snapshot.events[closed[0]].title
-        raise EventClosed(f"“{title}” is no longer open for sign-up: it has been cancelled or has ended.")
-
-
-def gets_join_link(event: Event, status: str, schedule: Schedule | None, now: datetime) -> bool:
-    """The one rule for a late sign-up: someone with a place, at or after the event's send moment
-    and before its end, gets the join link in their confirmation (and counts as sent)."""
-    return status != "waitlisted" and schedule is not None and links_due(event, schedule, now)
-
-
-def plan_signup(
-    applicant: Applicant,
-    person_id: str,
-    snapshot: SignupSnapshot,
-    now: datetime,
-    schedule: Schedule | None = None,
-) -> Plan:
-    """Decide, per event, whether this is a new place, a waiting-list place or a repeat."""
-    check_events(applicant.event_ids, snapshot, now)
-    plan = Plan()
-    for event_id in applicant.event_ids:
-        event = snapshot.events[event_id]
-        existing = snapshot.registrations.get(event_id)
-        if existing is not None and existing.status is not RegistrationStatus.cancelled:
-            status: ItemStatus = (
-                "already_registered" if existing.status is RegistrationStatus.registered else "waitlisted"
-            )
-            late = gets_join_link(event, status, schedule, now)
-            plan.items.append(SignupItem(event, status, changed=False, join_details=late))
-            continue
-        placed = RegistrationStatus.waitlisted if event.is_full() else RegistrationStatus.registered
-        late = gets_join_link(event, placed.value, schedule, now)
-        plan.new_registrations.append(_registration(applicant, event, person_id, placed, now, late, schedule))
-        plan.items.append(SignupItem(event, placed.value, changed=True, join_details=late))  # type: ignore[arg-type]
-    if plan.new_registrations:
-        plan.send_confirmation = True
-    else:
-        last = snapshot.person.confirmation_sent_at if snapshot.person else None
-        plan.send_confirmation = last is None or last <= now - RESEND_AFTER
-    return plan
-
-
-def _registration(
-    applicant: Applicant,
-    event: Event,
-    person_id: str,
-    status: RegistrationStatus,
-    now: datetime,
-    late: bool,
-    schedule: Schedule | None,
-) -> Registration:
-    return Registration(
-        event_id=event.id,
-        person_id=person_id,
-        email=applicant.email,
-        name=applicant.name,
-        role=applicant.role,
-        organisation=applicant.organisation or "",
-        # Access needs are health-related: held only with their own explicit consent.
-        access_needs=(applicant.access_needs or "") if applicant.access_needs_consent else "",
-        status=status,
-        registered_at=now,
-        waitlisted_at=now if status is RegistrationStatus.waitlisted else None,
-        link_sent_at=now if late else None,
-        link_sent_for=schedule.send_moment(event) if late and schedule is not None else None,
-    )
-
-
-def _profile(
-    applicant: Applicant, person_id: str, plan: Plan, previous: Person | None, now: datetime
-) -> Person:
-    return Person(
-        person_id=person_id,
-        email=applicant.email,
-        name=applicant.name,
-        role=applicant.role,
-        organisation=applicant.organisation or "",
-        # Signing up again undoes an unsubscribe, never a bounce or a complaint.
-        suppression=None
-        if previous is None or previous.suppression is Suppression.unsubscribed
-        else previous.suppression,
-        confirmation_sent_at=now
-        if plan.send_confirmation
-        else (previous.confirmation_sent_at if previous else None),
-        created_at=previous.created_at if previous and previous.created_at else now,
-    )
-
-
-def confirmation_lines(items: Sequence[SignupItem]) -> list[tuple[Event, ItemStatus, bool]]:
-    return [(item.event, item.status, item.join_details) for item in items]
 
 
 def _hash_ip(source_ip: str, keys: Keys) -> str:
@@ -273,7 +128,7 @@ class Signups:
         for attempt in range(self.retry.attempts):
             snapshot = self.registrations.snapshot(request.event_ids, person_id)
             plan = plan_signup(request, person_id, snapshot, now, self.schedule)
-            person = _profile(request, person_id, plan, snapshot.person, now)
+            person = profile_for(request, person_id, plan, snapshot.person, now)
             limits = self._limits(person_id, source_ip, now) if rate_limited else []
             commit = self._commit(plan, snapshot, person, limits, now)
             if commit is Commit.rate_limited:

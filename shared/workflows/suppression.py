@@ -25,6 +25,7 @@ from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
+from shared.boundary import JsonObject
 from shared.domain.models import SUPPRESSION_RANK, Suppression, normalise_address
 from shared.stores.people import PersonStore
 
@@ -71,7 +72,7 @@ class Outcome:
     def answer(self) -> dict[str, int]:
         return {"suppressed": self.suppressed, "ignored": self.decision.ignored}
 
-    def log_fields(self) -> dict[str, Any]:
+    def log_fields(self) -> JsonObject:
         """What may be logged: types and counts, never an address or a person id."""
         decision = self.decision
         return {
@@ -100,21 +101,21 @@ def outranks(new: Suppression, current: Suppression | None) -> bool:
     return current is None or RANK[new] > RANK[current]
 
 
-def _text(container: dict[str, Any], key: str, where: str) -> str:
+def _text(container: JsonObject, key: str, where: str) -> str:
     value = container.get(key)
     if not isinstance(value, str) or not value.strip():
         raise MalformedSesEvent(f"{where}.{key} is missing or not text")
     return value.strip()
 
 
-def _mapping(container: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+def _mapping(container: JsonObject, key: str, where: str) -> JsonObject:
     value = container.get(key)
     if not isinstance(value, dict):
         raise MalformedSesEvent(f"{where}.{key} is missing or not an object")
     return value
 
 
-def _recipients(section: dict[str, Any], key: str, where: str) -> tuple[list[str], int]:
+def _recipients(section: JsonObject, key: str, where: str) -> tuple[list[str], int]:
     """The distinct normalised addresses of a recipients list, and how many entries had none."""
     entries = section.get(key)
     if not isinstance(entries, list):

@@ -16,8 +16,7 @@ from shared.domain.models import (
     Role,
     SignupRequest,
 )
-from shared.stores.registrations import SignupSnapshot
-from shared.workflows.signup import plan_signup
+from shared.domain.signup import SignupSnapshot, plan_signup
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
