@@ -28,7 +28,7 @@ from shared.mail.transport import SesTransport
 from shared.stores import Stores
 from shared.stores.table import Table
 from shared.workflows.admin_events import EventAdmin
-from shared.workflows.exports import ExportStore
+from shared.workflows.exports import Exports, ExportStore
 from shared.workflows.morning_send import Dispatcher, JoinLinkSender
 from shared.workflows.notice_sending import NoticeSender
 from shared.workflows.notices import Notices
@@ -201,6 +201,10 @@ class Services:
         """The export bucket, or None where exports are not set up."""
         bucket = self.settings.export_bucket
         return ExportStore(bucket, self.client("s3")) if bucket else None
+
+    @cached_property
+    def registration_exports(self) -> Exports:
+        return Exports(self.stores.events, self.stores.registrations, self.exports)
 
     @cached_property
     def privacy(self) -> Privacy:

@@ -7,6 +7,7 @@ event ids and counts only, never an address or a name.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Literal
 
@@ -15,7 +16,6 @@ from pydantic import Field, ValidationInfo, field_validator
 from functions.admin.registry import ActionModel, action, logger
 from shared import clock, services
 from shared.boundary import JsonObject
-from shared.domain.errors import NotFound
 from shared.domain.models import check_address
 from shared.workflows import exports
 
@@ -63,29 +63,9 @@ class Unsuppress(PersonAction):
 
 @action("export_registrations", ExportRegistrations)
 def export_registrations(request: ExportRegistrations) -> JsonObject:
-    app = services.get()
-    store = app.exports
-    if store is None:
-        raise exports.ExportsNotConfigured()
-    event = app.stores.events.get(request.event_id)
-    if event is None:
-        raise NotFound(f"There is no event with id {request.event_id!r}.")
-    registrations = app.stores.registrations.of_event(event.id)
-    now = clock.now()
-    key = exports.export_key(event.id, now)
-    store.put_csv(
-        key,
-        exports.registrations_csv(registrations, event),
-        filename=f"{event.id}-registrations-{now.strftime('%Y%m%d-%H%M')}.csv",
-    )
-    logger.info("registrations exported", extra={"event_id": event.id, "rows": len(registrations)})
-    return {
-        "event_id": event.id,
-        "rows": len(registrations),
-        "s3_uri": store.uri(key),
-        "download_url": store.download_url(key),
-        "download_url_expires_in_seconds": exports.DOWNLOAD_SECONDS,
-    }
+    export = services.get().registration_exports.registrations_of(request.event_id, clock.now())
+    logger.info("registrations exported", extra={"event_id": export.event_id, "rows": export.rows})
+    return {**asdict(export), "download_url_expires_in_seconds": exports.DOWNLOAD_SECONDS}
 
 
 @action("report", Report)

@@ -15,7 +15,6 @@ from pydantic import Field, field_validator, model_validator
 from functions.admin.registry import ActionModel, action, logger
 from shared import clock, services
 from shared.boundary import JsonObject
-from shared.domain.errors import NotFound
 from shared.domain.models import Registration, RegistrationStatus, Role, check_address
 from shared.domain.signup import Newcomer
 
@@ -49,11 +48,7 @@ class ListRegistrations(ActionModel):
 
 @action("list_registrations", ListRegistrations)
 def list_registrations(request: ListRegistrations) -> JsonObject:
-    stores = services.get().stores
-    event = stores.events.get(request.event_id)
-    if event is None:
-        raise NotFound(f"There is no event with id {request.event_id!r}.")
-    found = sorted(stores.registrations.of_event(event.id), key=lambda r: (r.status.value, r.registered_at))
+    event, found = services.get().registrations.roster(request.event_id)
     counts = {status.value: sum(1 for r in found if r.status is status) for status in RegistrationStatus}
     return {
         "event_id": event.id,
@@ -118,11 +113,7 @@ class CancelRegistration(ActionModel):
 def cancel_registration(request: CancelRegistration) -> JsonObject:
     app = services.get()
     person_id = request.person_id or app.person_id_for(request.email or "")
-    if app.stores.registrations.get(request.event_id, person_id) is None:
-        raise NotFound("That person has no registration at that event.")
-    changed = app.registrations.cancel(request.event_id, person_id, clock.now())
-    registration = app.stores.registrations.get(request.event_id, person_id)
-    assert registration is not None
+    registration, changed = app.registrations.cancel_by_admin(request.event_id, person_id, clock.now())
     logger.info(
         "registration cancelled by an admin", extra={"event_id": request.event_id, "changed": changed}
     )

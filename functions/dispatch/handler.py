@@ -29,9 +29,7 @@ def _moment(value: object) -> datetime | None:
 
 
 def check_heartbeat(scheduled: datetime) -> JsonObject:
-    app = services.get()
-    run_moment = app.schedule.run_moment_at_or_before(scheduled)
-    late = app.stores.heartbeats.completed_at(app.schedule.local_date(run_moment)) is None
+    late = services.get().dispatcher.missed(scheduled)
     count(metrics, "MorningSendLate", 1 if late else 0)
     logger.info("heartbeat checked", extra={"late": late})
     return {"late": late}

@@ -31,8 +31,10 @@ from zoneinfo import ZoneInfo
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.boundary import JsonObject
-from shared.domain.errors import DomainError, Unavailable
+from shared.domain.errors import DomainError, NotFound, Unavailable
 from shared.domain.models import Event, Registration, RegistrationStatus, Role, normalise_address
+from shared.stores.events import EventStore
+from shared.stores.registrations import RegistrationStore
 
 COLUMNS = (
     "name",
@@ -261,3 +263,34 @@ class ExportStore:
             self.client.delete_object(Bucket=self.bucket, Key=key)
         except (ClientError, BotoCoreError) as error:
             raise _unavailable(error) from error
+
+
+@dataclass(frozen=True)
+class Export:
+    event_id: str
+    rows: int
+    s3_uri: str
+    download_url: str
+
+
+class Exports:
+    """An admin's CSV of an event's registrations, in the private export bucket."""
+
+    def __init__(
+        self, events: EventStore, registrations: RegistrationStore, store: ExportStore | None
+    ) -> None:
+        self.events = events
+        self.registrations = registrations
+        self.store = store
+
+    def registrations_of(self, event_id: str, now: datetime) -> Export:
+        if self.store is None:
+            raise ExportsNotConfigured()
+        event = self.events.get(event_id)
+        if event is None:
+            raise NotFound(f"There is no event with id {event_id!r}.")
+        registrations = self.registrations.of_event(event.id)
+        key = export_key(event.id, now)
+        filename = f"{event.id}-registrations-{now.strftime('%Y%m%d-%H%M')}.csv"
+        self.store.put_csv(key, registrations_csv(registrations, event), filename=filename)
+        return Export(event.id, len(registrations), self.store.uri(key), self.store.download_url(key))

@@ -82,6 +82,11 @@ class Dispatcher:
         self.heartbeats.record(self.schedule.local_date(run_moment), now, now + BATCH_RETENTION)
         return rows
 
+    def missed(self, scheduled: datetime) -> bool:
+        """Has the run for this morning's moment not completed? (The 08:15 heartbeat check.)"""
+        run_moment = self.schedule.run_moment_at_or_before(scheduled)
+        return self.heartbeats.completed_at(self.schedule.local_date(run_moment)) is None
+
     def send_links_now(self, event_id: str, now: datetime) -> EventRow:
         """An admin's `send_links`: the morning send for one event, now."""
         event = self.events.get(event_id)

@@ -175,7 +175,26 @@ class Registrations:
             return None
         return self.mailer.send(ManageLink.of(person, self.mailer.links, now), now)
 
-    # --- an admin's resending of a join link ----------------------------------------------------
+    # --- an admin's view and changes ------------------------------------------------------------
+
+    def roster(self, event_id: str) -> tuple[Event, list[Registration]]:
+        """The event and everyone registered for it (any status), by status then sign-up time."""
+        event = self.events.get(event_id)
+        if event is None:
+            raise NotFound(f"There is no event with id {event_id!r}.")
+        found = self.registrations.of_event(event.id)
+        return event, sorted(found, key=lambda r: (r.status.value, r.registered_at))
+
+    def cancel_by_admin(self, event_id: str, person_id: str, now: datetime) -> tuple[Registration, bool]:
+        """Cancel someone's place as an admin. Returns the registration as it now stands and
+        whether anything changed (cancelling again is harmless)."""
+        if self.registrations.get(event_id, person_id) is None:
+            raise NotFound("That person has no registration at that event.")
+        changed = self.cancel(event_id, person_id, now)
+        registration = self.registrations.get(event_id, person_id)
+        if registration is None:  # erased meanwhile
+            raise NotFound("That person has no registration at that event.")
+        return registration, changed
 
     def resend_link(self, event_id: str, person_id: str, now: datetime) -> str:
         """Send the person's join link for the event now. From the send moment on it counts as the
