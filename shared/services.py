@@ -13,31 +13,30 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared import aws, clock
 from shared.config import Settings, get_settings, reset_settings
 from shared.domain import tokens
 from shared.domain.links import Links
 from shared.domain.schedule import Schedule
-from shared.mail.mailer import Mailer
-from shared.mail.outbox import Outbox
-from shared.mail.render import Renderer
-from shared.mail.ses_account import SesSuppressionList, max_send_rate
-from shared.mail.transport import SesTransport
-from shared.stores import Stores
-from shared.stores.table import Table
-from shared.workflows.admin_events import EventAdmin
-from shared.workflows.exports import Exports, ExportStore
-from shared.workflows.morning_send import Dispatcher, JoinLinkSender
-from shared.workflows.notice_sending import NoticeSender
-from shared.workflows.notices import Notices
-from shared.workflows.notify_admins import AdminNotices
-from shared.workflows.previews import Previews
-from shared.workflows.privacy import Privacy
-from shared.workflows.registrations import Registrations
-from shared.workflows.sending import BatchRunner, Pacer
-from shared.workflows.signup import Limits, Retry, Signups
+
+if TYPE_CHECKING:  # imported where built: each function imports only what it uses (cold start)
+    from shared.mail.mailer import Mailer
+    from shared.mail.outbox import Outbox
+    from shared.mail.transport import SesTransport
+    from shared.stores import Stores
+    from shared.workflows.admin_events import EventAdmin
+    from shared.workflows.exports import Exports, ExportStore
+    from shared.workflows.morning_send import Dispatcher, JoinLinkSender
+    from shared.workflows.notice_sending import NoticeSender
+    from shared.workflows.notices import Notices
+    from shared.workflows.notify_admins import AdminNotices
+    from shared.workflows.previews import Previews
+    from shared.workflows.privacy import Privacy
+    from shared.workflows.registrations import Registrations
+    from shared.workflows.sending import BatchRunner
+    from shared.workflows.signup import Signups
 
 # As long as SenderFunction's timeout: a batch not finished by then was lost with its instance.
 SENDER_LEASE = timedelta(seconds=120)
@@ -98,12 +97,17 @@ class Services:
 
     @cached_property
     def stores(self) -> Stores:
-        return Stores.on(Table(self.settings.table_name, lambda: self.client("dynamodb")))
+        from shared.stores import Stores
+        from shared.stores.table import Table
+
+        return Stores(Table(self.settings.table_name, lambda: self.client("dynamodb")))
 
     # --- mail -------------------------------------------------------------------------------------
 
     @cached_property
     def transport(self) -> SesTransport:
+        from shared.mail.transport import SesTransport
+
         return SesTransport(
             lambda: self.client("ses_send"),
             sender_name=self.settings.sender_name,
@@ -113,10 +117,15 @@ class Services:
 
     @cached_property
     def outbox(self) -> Outbox:
+        from shared.mail.outbox import Outbox
+
         return Outbox(lambda: self.client("sqs"), self.settings.outbound_queue_url)
 
     @cached_property
     def mailer(self) -> Mailer:
+        from shared.mail.mailer import Mailer
+        from shared.mail.render import Renderer
+
         renderer = Renderer(
             sender_name=self.settings.sender_name,
             sender_address=self.settings.sender_address,
@@ -128,6 +137,8 @@ class Services:
 
     @cached_property
     def signups(self) -> Signups:
+        from shared.workflows.signup import Limits, Retry, Signups
+
         s, settings = self.stores, self.settings
         limits = Limits(
             enabled=settings.signup_limits,
@@ -148,24 +159,34 @@ class Services:
 
     @cached_property
     def registrations(self) -> Registrations:
+        from shared.workflows.registrations import Registrations
+
         s = self.stores
         return Registrations(s.events, s.registrations, s.people, self.mailer, self.schedule)
 
     @cached_property
     def event_admin(self) -> EventAdmin:
+        from shared.workflows.admin_events import EventAdmin
+
         return EventAdmin(self.stores.events, self.stores.registrations)
 
     @cached_property
     def notices(self) -> Notices:
+        from shared.workflows.notices import Notices
+
         s = self.stores
         return Notices(s.notices, s.registrations, s.people, s.batches, self.outbox, self.schedule)
 
     @cached_property
     def previews(self) -> Previews:
+        from shared.workflows.previews import Previews
+
         return Previews(self.stores.events, self.stores.notices, self.mailer, self.schedule)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
+        from shared.workflows.morning_send import Dispatcher
+
         s = self.stores
         return Dispatcher(
             s.events, s.registrations, s.people, s.batches, s.heartbeats, self.outbox, self.schedule
@@ -175,6 +196,10 @@ class Services:
     def runner(self) -> BatchRunner:
         """Paced at SES's maximum rate divided by the sender's maximum concurrency: the morning
         send and notices share it, so together they stay within SES's rate."""
+
+        from shared.mail.ses_account import max_send_rate
+        from shared.workflows.sending import BatchRunner, Pacer
+
         settings = self.settings
         rate = max_send_rate(self.client("ses"), settings.ses_max_send_rate) / settings.sender_max_concurrency
         pacer = Pacer(rate)  # real pauses: pacing is its job (tests set a high rate instead)
@@ -182,11 +207,15 @@ class Services:
 
     @cached_property
     def join_links(self) -> JoinLinkSender:
+        from shared.workflows.morning_send import JoinLinkSender
+
         s = self.stores
         return JoinLinkSender(self.runner, s.events, s.registrations, s.people, self.mailer, self.schedule)
 
     @cached_property
     def notice_sender(self) -> NoticeSender:
+        from shared.workflows.notice_sending import NoticeSender
+
         s = self.stores
         return NoticeSender(
             self.runner, s.events, s.notices, s.registrations, s.people, self.mailer, self.schedule
@@ -194,20 +223,30 @@ class Services:
 
     @cached_property
     def admin_notices(self) -> AdminNotices:
+        from shared.workflows.notify_admins import AdminNotices
+
         return AdminNotices(lambda: self.client("sns"), self.settings.admin_notices_topic_arn)
 
     @cached_property
     def exports(self) -> ExportStore | None:
         """The export bucket, or None where exports are not set up."""
+
+        from shared.workflows.exports import ExportStore
+
         bucket = self.settings.export_bucket
         return ExportStore(bucket, self.client("s3")) if bucket else None
 
     @cached_property
     def registration_exports(self) -> Exports:
+        from shared.workflows.exports import Exports
+
         return Exports(self.stores.events, self.stores.registrations, self.exports)
 
     @cached_property
     def privacy(self) -> Privacy:
+        from shared.mail.ses_account import SesSuppressionList
+        from shared.workflows.privacy import Privacy
+
         s = self.stores
         return Privacy(
             s.events,

@@ -13,7 +13,6 @@ from shared.domain.errors import NotFound
 from shared.domain.timefmt import date_in_words, time_in_words, when_in_words, zone_in_words
 from shared.domain.tokens import Purpose
 from shared.observability import count, metrics_for
-from shared.workflows.join import resolve_join
 
 router = APIGatewayHttpRouter()
 # Shares Powertools' one metric set; functions/api/handler.py flushes it with service=api.
@@ -25,6 +24,8 @@ BAD_LINK = "That link is not valid. Please use the link in your email for this c
 @router.get("/join/<token>", summary="Personal join link: redirects to the conversation's Zoom meeting")
 def join(token: str) -> Response[str]:
     now = clock.now()
+    from shared.workflows.join import resolve_join  # only join links need it (cold start)
+
     app = services.get()
     ids = tokens.verify(Purpose.JOIN, token, now, app.keys)
     if not ids or len(ids) != 2:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlencode, urlsplit
 
 from aws_lambda_powertools.event_handler import Response
@@ -21,7 +21,9 @@ from shared.domain.errors import DomainError, Unavailable, ValidationFailed
 from shared.domain.models import ROLE_LABELS, Event, EventStatus, SignupRequest
 from shared.domain.timefmt import when_in_words
 from shared.observability import count, metrics_for
-from shared.workflows.signup import SignupOutcome
+
+if TYPE_CHECKING:  # the sign-up workflow is imported by the first sign-up, not by every request
+    from shared.workflows.signup import SignupOutcome
 
 router = APIGatewayHttpRouter()
 # Powertools shares one metric set among every Metrics instance; functions/api/handler.py flushes

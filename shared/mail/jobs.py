@@ -8,6 +8,7 @@ simply not found. SenderFunction turns each kind into its handler through one ta
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
@@ -66,12 +67,16 @@ class NoticeJob(_Job):
 Job = Annotated[
     ConfirmationJob | ManageLinkJob | PlaceOfferedJob | JoinLinksJob | NoticeJob, Field(discriminator="kind")
 ]
-_JOB: TypeAdapter[Job] = TypeAdapter(Job)
+
+
+@cache
+def _adapter() -> TypeAdapter[Job]:
+    return TypeAdapter(Job)  # built on first read: only SenderFunction reads jobs
 
 
 def read_job(body: str) -> Job:
     """A queue message's body as its job. Raises pydantic's ValidationError for anything else."""
-    return _JOB.validate_json(body)
+    return _adapter().validate_json(body)
 
 
 def job_body(job: Job) -> str:

@@ -13,35 +13,63 @@ DynamoDB table (template.yaml `Table`) through the private helper in `table.py`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from shared.stores.batches import BatchStore
-from shared.stores.events import EventStore
-from shared.stores.limits import HeartbeatStore, RateLimitStore
-from shared.stores.notices import NoticeStore
-from shared.stores.people import PersonStore
-from shared.stores.registrations import RegistrationStore
-from shared.stores.table import Table
+if TYPE_CHECKING:  # each store is imported when first used: a function imports only its own
+    from shared.stores.batches import BatchStore
+    from shared.stores.events import EventStore
+    from shared.stores.limits import HeartbeatStore, RateLimitStore
+    from shared.stores.notices import NoticeStore
+    from shared.stores.people import PersonStore
+    from shared.stores.registrations import RegistrationStore
+    from shared.stores.table import Table
 
 
-@dataclass(frozen=True)
 class Stores:
-    events: EventStore
-    registrations: RegistrationStore
-    people: PersonStore
-    batches: BatchStore
-    notices: NoticeStore
-    rate_limits: RateLimitStore
-    heartbeats: HeartbeatStore
+    """Every store, on one table."""
 
-    @classmethod
-    def on(cls, table: Table) -> Stores:
-        return cls(
-            events=EventStore(table),
-            registrations=RegistrationStore(table),
-            people=PersonStore(table),
-            batches=BatchStore(table),
-            notices=NoticeStore(table),
-            rate_limits=RateLimitStore(table),
-            heartbeats=HeartbeatStore(table),
-        )
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    @cached_property
+    def events(self) -> EventStore:
+        from shared.stores.events import EventStore
+
+        return EventStore(self.table)
+
+    @cached_property
+    def registrations(self) -> RegistrationStore:
+        from shared.stores.registrations import RegistrationStore
+
+        return RegistrationStore(self.table)
+
+    @cached_property
+    def people(self) -> PersonStore:
+        from shared.stores.people import PersonStore
+
+        return PersonStore(self.table)
+
+    @cached_property
+    def batches(self) -> BatchStore:
+        from shared.stores.batches import BatchStore
+
+        return BatchStore(self.table)
+
+    @cached_property
+    def notices(self) -> NoticeStore:
+        from shared.stores.notices import NoticeStore
+
+        return NoticeStore(self.table)
+
+    @cached_property
+    def rate_limits(self) -> RateLimitStore:
+        from shared.stores.limits import RateLimitStore
+
+        return RateLimitStore(self.table)
+
+    @cached_property
+    def heartbeats(self) -> HeartbeatStore:
+        from shared.stores.limits import HeartbeatStore
+
+        return HeartbeatStore(self.table)
