@@ -28,6 +28,7 @@ from shared.mail.jobs import JoinLinksJob
 from shared.mail.mailer import Mailer
 from shared.mail.messages import JoinLink
 from shared.mail.outbox import Outbox
+from shared.mail.render import RenderedEmail
 from shared.observability import logger_for
 from shared.stores.batches import BatchStore
 from shared.stores.events import EventStore
@@ -192,8 +193,8 @@ class JoinLinkSender:
             return
         current = self.registrations.by_people(event.id, batch.recipients)
         people = self.people.get_many(batch.recipients)
-        for person_id in batch.recipients:
-            deadline.check()
+
+        def email_for(person_id: str) -> RenderedEmail | None:
             registration = current.get(person_id)
             if (
                 registration is None
@@ -202,14 +203,19 @@ class JoinLinkSender:
                 or not registration.email
                 or not _reachable(people.get(person_id))
             ):
-                result.skipped += 1
-                continue
+                return None
             person = Person(person_id=person_id, email=registration.email, name=registration.name)
-            email = self.mailer.render(JoinLink.of(person, event, self.mailer.links, now), now)
-            if not self.runner.send(email):
-                result.rejected += 1
-                self.registrations.mark_link_failed(event.id, person_id, job.send_moment)
-                continue
-            result.sent += 1
-            result.sent_ids.append(person_id)
-            self.registrations.mark_link_sent(event.id, person_id, job.send_moment, now)
+            return self.mailer.render(JoinLink.of(person, event, self.mailer.links, now), now)
+
+        self.runner.send_each(
+            batch.recipients,
+            deadline,
+            result,
+            email_for=email_for,
+            sent=lambda person_id: self.registrations.mark_link_sent(
+                event.id, person_id, job.send_moment, now
+            ),
+            refused=lambda person_id: self.registrations.mark_link_failed(
+                event.id, person_id, job.send_moment
+            ),
+        )

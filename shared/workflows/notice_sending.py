@@ -62,19 +62,18 @@ class NoticeSender:
             return
         current = self.registrations.by_people(event.id, batch.recipients)
         people = self.people.get_many(batch.recipients)
-        for person_id in batch.recipients:
-            deadline.check()
-            email = self._email_for(notice, event, current.get(person_id), people.get(person_id), now)
-            if email is None:
-                result.skipped += 1
-                continue
-            if not self.runner.send(email):
-                result.rejected += 1
-                self.registrations.mark_notice_failed(event.id, person_id, notice.number)
-                continue
-            result.sent += 1
-            result.sent_ids.append(person_id)
-            self.registrations.mark_notified(event.id, person_id, notice.number, now)
+        self.runner.send_each(
+            batch.recipients,
+            deadline,
+            result,
+            email_for=lambda person_id: self._email_for(
+                notice, event, current.get(person_id), people.get(person_id), now
+            ),
+            sent=lambda person_id: self.registrations.mark_notified(event.id, person_id, notice.number, now),
+            refused=lambda person_id: self.registrations.mark_notice_failed(
+                event.id, person_id, notice.number
+            ),
+        )
 
     def _email_for(
         self,

@@ -131,6 +131,32 @@ class BatchRunner:
         self.batches.finish(event_id, batch_key, done=True)
         return result
 
+    def send_each(
+        self,
+        person_ids: list[str],
+        deadline: Deadline,
+        result: BatchResult,
+        *,
+        email_for: Callable[[str], RenderedEmail | None],
+        sent: Callable[[str], object],
+        refused: Callable[[str], object],
+    ) -> None:
+        """Each person's email in turn (None: skip them), checking the deadline before each; after
+        SES accepts one, `sent(person_id)` (the one conditional write that makes it exactly once);
+        when SES rejects it, `refused(person_id)`, and the rest go on."""
+        for person_id in person_ids:
+            deadline.check()
+            email = email_for(person_id)
+            if email is None:
+                result.skipped += 1
+            elif self.send(email):
+                result.sent += 1
+                result.sent_ids.append(person_id)
+                sent(person_id)
+            else:
+                result.rejected += 1
+                refused(person_id)
+
     def send(self, email: RenderedEmail) -> bool:
         """Send one email of a batch, paced, retrying throttling. False when SES rejected this
         message (mark the recipient failed and go on); SendingStopped when SES stops sending."""
