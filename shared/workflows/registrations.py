@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 
 from shared.domain.errors import NotFound, Unavailable, ValidationFailed
 from shared.domain.models import Event, Person, Registration, RegistrationStatus
-from shared.domain.schedule import Schedule, links_due
+from shared.domain.schedule import Schedule
+from shared.domain.signup import gets_join_link
 from shared.mail.jobs import ManageLinkJob, PlaceOfferedJob
 from shared.mail.mailer import Mailer
 from shared.mail.messages import JoinLink, ManageLink, PlaceOffered
@@ -93,18 +94,10 @@ class Registrations:
         return promoted
 
     def _tell_promoted(self, registration: Registration, event: Event, now: datetime) -> None:
-        # Promoted after the morning send: the offer carries the join link and counts as sent.
-        late = links_due(event, self.schedule, now)
-        if late:
-            self.registrations.mark_link_sent(
-                event.id, registration.person_id, self.schedule.send_moment(event), now
-            )
         person = self.people.get(registration.person_id)
         if person is not None:
             job = PlaceOfferedJob(person_id=person.person_id, event_id=event.id)
-            self.mailer.deliver(
-                person, PlaceOffered.of(person, event, self.mailer.links, now, late), job, now
-            )
+            self.mailer.deliver(person, self._place_offered(person, event, now), job, now)
 
     def complete_place_offered(self, job: PlaceOfferedJob, now: datetime) -> str | None:
         """A queued place-offered email, as it stands now (None: nothing to send any more)."""
@@ -112,9 +105,17 @@ class Registrations:
         event = self.events.get(job.event_id)
         if person is None or person.suppression is not None or not person.email or event is None:
             return None
-        registration = self.registrations.get(event.id, person.person_id)
-        late = registration is not None and registration.link_sent_for == self.schedule.send_moment(event)
-        return self.mailer.send(PlaceOffered.of(person, event, self.mailer.links, now, late), now)
+        return self.mailer.send(self._place_offered(person, event, now), now)
+
+    def _place_offered(self, person: Person, event: Event, now: datetime) -> PlaceOffered:
+        """The offer as it stands at `now`, sent at once or from the queue: at or after the event's
+        send moment it carries the join link and the place counts as sent (the sign-up's rule)."""
+        late = gets_join_link(event, "registered", self.schedule, now)
+        if late:
+            self.registrations.mark_link_sent(
+                event.id, person.person_id, self.schedule.send_moment(event), now
+            )
+        return PlaceOffered.of(person, event, self.mailer.links, now, late)
 
     # --- a person's own links -----------------------------------------------------------------
 

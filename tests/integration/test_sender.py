@@ -136,3 +136,26 @@ def test_a_confirmation_sent_from_the_queue_before_the_send_moment_carries_no_zo
         event_id, services.get().person_id_for("ada@example.org")
     )
     assert registration.link_sent_for is None
+
+
+def test_a_place_offered_from_the_queue_after_the_send_moment_carries_the_join_link_and_counts_as_sent(aws):
+    from datetime import UTC, datetime
+
+    from shared import clock
+    from tests.integration.helpers import ZOOM
+
+    event_id = create_event(starts_at="2026-12-09T14:00:00")
+    sign_up([event_id])
+    ada = services.get().person_id_for("ada@example.org")
+    clock.freeze(datetime(2026, 12, 9, 8, 0, tzinfo=UTC))  # after the 07:00 send moment
+
+    result = sender(
+        sqs_event([{"kind": "place_offered", "person_id": ada, "event_id": event_id}]), LambdaContext()
+    )
+
+    assert result == {"batchItemFailures": []}
+    offer = outbox()[-1]
+    assert str(offer["Subject"]).startswith("You have a place")
+    assert ZOOM["zoom_passcode"] in text_part(offer)
+    registration = services.get().stores.registrations.get(event_id, ada)
+    assert registration.link_sent_for == datetime(2026, 12, 9, 7, 0, tzinfo=UTC)
