@@ -69,6 +69,16 @@ def field_problems(
     return fields
 
 
+def console_fields(errors: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Field name (dotted, for a nested one) -> pydantic's own sentence: AdminFunction's test
+    events are written by admins reading the model's names, not by the public."""
+    fields: dict[str, str] = {}
+    for error in errors:
+        name = ".".join(str(part) for part in error.get("loc", ())) or "body"
+        fields.setdefault(name, str(error.get("msg", "")).removeprefix("Value error, "))
+    return fields
+
+
 def validation_failed(
     errors: Sequence[Mapping[str, Any]], friendly: Mapping[str, Mapping[str, str]], message: str | None = None
 ) -> ValidationFailed:

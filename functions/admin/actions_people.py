@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from functions.admin.registry import ActionModel, action, logger
 from shared import clock, services
 from shared.boundary import JsonObject
-from shared.domain.models import Registration, RegistrationStatus, Role, check_address
+from shared.domain.models import Registration, RegistrationStatus, Role, check_address, has_control_characters
 from shared.domain.signup import Newcomer
 
 EventId = Field(min_length=1, max_length=100)
@@ -72,6 +72,14 @@ class AddRegistration(ActionModel):
     @classmethod
     def _valid(cls, value: str | None) -> str | None:
         return check_address(value) if value else None
+
+    @field_validator("name", "organisation")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        # The sign-up's own rule: a name or organisation goes into emails and the export.
+        if value is not None and has_control_characters(value):
+            raise ValueError("must not contain control characters")
+        return value
 
 
 @action("add_registration", AddRegistration)

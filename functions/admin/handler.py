@@ -53,12 +53,13 @@ def run_action(event: Any) -> JsonObject:
     model, run = ACTIONS[action]
     try:
         request = model.model_validate(event)
-        return {"ok": True, **run(request)}
     except ValidationError as error:
-        problems = error.errors(include_input=False)
+        fields = error_map.console_fields(error.errors(include_input=False))
         return _failure(
-            error_map.from_domain(error_map.validation_failed(problems, {}, "Some fields need correcting."))
+            error_map.from_domain(ValidationFailed("Some fields need correcting.", fields=fields))
         )
+    try:
+        return {"ok": True, **run(request)}
     except DomainError as error:
         return _failure(error_map.from_domain(error))
 

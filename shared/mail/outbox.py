@@ -29,8 +29,9 @@ class Outbox:
         except (ClientError, BotoCoreError) as error:
             raise Unavailable() from error
 
-    def put_many(self, jobs: Sequence[Job]) -> None:
-        """Every job, ten to a request. Raises Unavailable if the queue refused any of them."""
+    def put_many(self, jobs: Sequence[Job], *, refused: str = "The queue refused some emails.") -> None:
+        """Every job, ten to a request. Raises Unavailable (saying `refused`) if the queue refused
+        any of them."""
         for start in range(0, len(jobs), SQS_BATCH_LIMIT):
             entries = [
                 {"Id": str(n), "MessageBody": job_body(job)}
@@ -41,4 +42,4 @@ class Outbox:
             except (ClientError, BotoCoreError) as error:
                 raise Unavailable() from error
             if answer.get("Failed"):
-                raise Unavailable("The queue refused some emails. Please try again.")
+                raise Unavailable(refused)

@@ -30,12 +30,20 @@ def _batch_from(item: Item) -> Batch:
     return Batch(
         event_id=str(item["PK"]).removeprefix("EVENT#"),
         key=str(item["SK"]),
-        recipients=[str(r) for r in item.get("recipients", [])],
+        recipients=[_person_id(r) for r in item.get("recipients", [])],
         done=item.get("status") == DONE,
         attempts=int(item.get("attempts", 0)),
         lease_until=parse_iso(item.get("lease_until")),
         queued_at=parse_iso(item.get("queued_at")),
     )
+
+
+def _person_id(recipient: object) -> str:
+    """A recipient as batches hold them (a person id), or as morning-send batches written before
+    ids-only batches held them (a map with the person id, address and name)."""
+    if isinstance(recipient, dict):
+        return str(recipient.get("person_id", ""))
+    return str(recipient)
 
 
 def notice_number(batch: Batch) -> int | None:
@@ -135,13 +143,14 @@ class BatchStore:
 
     def remove_recipient(self, batch: Batch, index: int, person_id: str) -> bool:
         """Take one recipient out of a batch, only if it is still at that index."""
+        at = f"recipients[{int(index)}]"
         return bool(
             self.table.write(
                 Write(
                     label="batch",
                     key=self._key(batch.event_id, batch.key),
-                    update=f"REMOVE recipients[{int(index)}]",
-                    condition=f"recipients[{int(index)}] = :person",
+                    update=f"REMOVE {at}",
+                    condition=f"{at} = :person OR {at}.person_id = :person",
                     values={":person": person_id},
                 )
             )

@@ -156,10 +156,12 @@ class RegistrationStore:
         if profile is not None:
             writes.append(save_write(profile))
         writes.extend(rate_limit_write(limit) for limit in limits)
-        lost = self.table.transact(writes)
-        if not lost:
+        refusal = self.table.transact(writes)
+        if not refusal:
             return Commit.committed
-        if any(label.startswith("rate:") for label in lost):
+        # Only a rate limit's own condition (over the limit) is a 429; meeting another sign-up
+        # on the same counter is a lost race, tried again.
+        if any(label.startswith("rate:") for label in refusal.failed):
             return Commit.rate_limited
         return Commit.lost_race
 

@@ -31,7 +31,7 @@ Key = tuple[str, str]  # (PK, SK)
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
 UNPROCESSED_RETRIES = 8
-_LOST = ("ConditionalCheckFailed", "TransactionConflict")
+_FAILED, _RACED = "ConditionalCheckFailed", "TransactionConflict"
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -88,6 +88,18 @@ class Write:
         if self.values:
             request["ExpressionAttributeValues"] = typed(self.values)
         return request
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a transaction did not commit, by the labels of its writes: `failed`, a condition was
+    false; `raced`, another transaction held the same item (try again). Empty: it committed."""
+
+    failed: frozenset[str] = frozenset()
+    raced: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.failed or self.raced)
 
 
 def _code(error: Exception) -> str:
@@ -198,22 +210,29 @@ class Table:
             raise unavailable(error) from error
         return plain(answer.get("Attributes", {})) if returning else True
 
-    def transact(self, writes: list[Write]) -> frozenset[str]:
-        """TransactWriteItems, all or nothing. Answers the labels of the writes whose condition
-        failed or that lost a race with another transaction (empty: committed)."""
+    def transact(self, writes: list[Write]) -> Refusal:
+        """TransactWriteItems, all or nothing. Answers which writes stopped it (falsy: committed):
+        those whose condition failed, and those that met another transaction on the same item."""
         items = [{"Put" if w.item is not None else "Update": w.request(self.name)} for w in writes]
         try:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as error:
             if _code(error) == "TransactionCanceledException":
                 reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
-                lost = frozenset(w.label for w, code in zip(writes, reasons, strict=False) if code in _LOST)
-                if lost:
-                    return lost
+                refusal = Refusal(
+                    failed=frozenset(
+                        w.label for w, code in zip(writes, reasons, strict=False) if code == _FAILED
+                    ),
+                    raced=frozenset(
+                        w.label for w, code in zip(writes, reasons, strict=False) if code == _RACED
+                    ),
+                )
+                if refusal:
+                    return refusal
             raise unavailable(error) from error
         except BotoCoreError as error:
             raise unavailable(error) from error
-        return frozenset()
+        return Refusal()
 
     def put_many(self, items: list[Item]) -> None:
         """BatchWriteItem, 25 at a time, retrying unprocessed items."""

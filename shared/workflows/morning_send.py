@@ -137,12 +137,12 @@ class Dispatcher:
             now=now,
             expires_at=event.ends_at + BATCH_RETENTION,
         )
-        self.outbox.put_many(
-            [
-                JoinLinksJob(event_id=event.id, send_moment=send.send_moment, batch=b.key)
-                for b in requeued + fresh
-            ]
-        )
+        jobs = [
+            JoinLinksJob(event_id=event.id, send_moment=send.send_moment, batch=b.key)
+            for b in requeued + fresh
+        ]
+        # The batches stay unfinished: the next run (or the scheduler's retry) queues them again.
+        self.outbox.put_many(jobs, refused="The queue refused some batches.")
 
 
 def _reachable(person: Person | None) -> bool:

@@ -259,4 +259,6 @@ class Notices:
         return queued
 
     def _enqueue(self, number: int, batches: list[Batch]) -> None:
-        self.outbox.put_many([NoticeJob(event_id=b.event_id, notice=number, batch=b.key) for b in batches])
+        jobs = [NoticeJob(event_id=b.event_id, notice=number, batch=b.key) for b in batches]
+        # The batches stay unfinished: repeating the action queues them again.
+        self.outbox.put_many(jobs, refused="The queue refused some emails. Please run the action again.")

@@ -94,28 +94,39 @@ class Registrations:
         return promoted
 
     def _tell_promoted(self, registration: Registration, event: Event, now: datetime) -> None:
+        # Promoted at or after the send moment: the place counts as sent (with or without an
+        # address), and the offer carries the join link.
+        late = self._late(event, RegistrationStatus.registered.value, now)
+        if late:
+            self._mark_sent(event, registration.person_id, now)
         person = self.people.get(registration.person_id)
         if person is not None:
             job = PlaceOfferedJob(person_id=person.person_id, event_id=event.id)
-            self.mailer.deliver(person, self._place_offered(person, event, now), job, now)
+            self.mailer.deliver(
+                person, PlaceOffered.of(person, event, self.mailer.links, now, late), job, now
+            )
 
     def complete_place_offered(self, job: PlaceOfferedJob, now: datetime) -> str | None:
-        """A queued place-offered email, as it stands now (None: nothing to send any more)."""
+        """A queued place-offered email, as it stands now (None: nothing to send any more). It
+        decides "late" by the sign-up's rule, and counts as sent only once SES took it."""
         person = self.people.get(job.person_id)
         event = self.events.get(job.event_id)
         if person is None or person.suppression is not None or not person.email or event is None:
             return None
-        return self.mailer.send(self._place_offered(person, event, now), now)
-
-    def _place_offered(self, person: Person, event: Event, now: datetime) -> PlaceOffered:
-        """The offer as it stands at `now`, sent at once or from the queue: at or after the event's
-        send moment it carries the join link and the place counts as sent (the sign-up's rule)."""
-        late = gets_join_link(event, "registered", self.schedule, now)
+        registration = self.registrations.get(event.id, person.person_id)
+        late = registration is not None and self._late(event, registration.status.value, now)
+        message_id = self.mailer.send(PlaceOffered.of(person, event, self.mailer.links, now, late), now)
         if late:
-            self.registrations.mark_link_sent(
-                event.id, person.person_id, self.schedule.send_moment(event), now
-            )
-        return PlaceOffered.of(person, event, self.mailer.links, now, late)
+            self._mark_sent(event, person.person_id, now)
+        return message_id
+
+    def _late(self, event: Event, status: str, now: datetime) -> bool:
+        return status == RegistrationStatus.registered.value and gets_join_link(
+            event, status, self.schedule, now
+        )
+
+    def _mark_sent(self, event: Event, person_id: str, now: datetime) -> None:
+        self.registrations.mark_link_sent(event.id, person_id, self.schedule.send_moment(event), now)
 
     # --- a person's own links -----------------------------------------------------------------
 

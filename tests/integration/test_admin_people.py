@@ -143,3 +143,35 @@ def test_adding_someone_without_email_is_refused_with_the_same_codes_as_a_signup
     assert answers[cancelled]["error"]["code"] == "event_closed"
     assert answers["no-such-event"]["error"]["code"] == "not_found"
     assert services.get().stores.registrations.of_event(ended) == []
+
+
+def test_someone_without_email_promoted_after_the_send_moment_counts_as_sent(aws):
+    event_id = create_event(starts_at="2026-12-09T14:00:00", capacity=1)
+    sign_up([event_id])
+    carol = invoke_admin(
+        {"action": "add_registration", "event_id": event_id, "name": "Carol", "role": "other"}
+    )
+    assert carol["registration"]["status"] == "waitlisted"
+    clock.freeze(datetime(2026, 12, 9, 8, 0, tzinfo=UTC))  # after the 07:00 send moment
+
+    invoke_admin({"action": "cancel_registration", "event_id": event_id, "email": "ada@example.org"})
+
+    listed = invoke_admin({"action": "list_registrations", "event_id": event_id})["registrations"]
+    promoted = next(r for r in listed if r["person_id"] == carol["registration"]["person_id"])
+    assert promoted["status"] == "registered"
+    assert promoted["link_sent_at"] == "2026-12-09T08:00:00Z"
+
+
+def test_a_name_or_organisation_with_control_characters_is_refused_naming_the_field(aws):
+    event_id = create_event()
+
+    with_email = invoke_admin(
+        {"action": "add_registration", "event_id": event_id, "name": "Eve\u0007", "email": "eve@example.org"}
+    )
+    without = invoke_admin(
+        {"action": "add_registration", "event_id": event_id, "name": "Sam", "organisation": "O\u0001"}
+    )
+
+    assert with_email["ok"] is False and set(with_email["error"]["fields"]) == {"name"}
+    assert without["ok"] is False and set(without["error"]["fields"]) == {"organisation"}
+    assert services.get().stores.registrations.of_event(event_id) == []
