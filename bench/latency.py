@@ -16,7 +16,8 @@ from functools import partial
 from typing import Any, TypeVar
 
 from bench.stack import client_ip, create_event, moto_stack, sign_up
-from tests.conftest import Answer, call_api
+from infra.testkit import raw_table
+from infra.testkit.api import Answer, call_api
 
 T = TypeVar("T")
 
@@ -45,8 +46,9 @@ def measure_latency(rounds: int = 50) -> LatencyReport:
         table = services.get().settings.table_name
         dynamodb = aws.client("dynamodb")
 
+        key = raw_table.event_key(event_ids[0])
+
         def get_item() -> Any:
-            key = {"PK": {"S": f"EVENT#{event_ids[0]}"}, "SK": {"S": "EVENT"}}
             return dynamodb.get_item(TableName=table, Key=key)
 
         get_item()

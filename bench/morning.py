@@ -6,7 +6,7 @@ moment, the real DispatchFunction handler runs as the scheduler invokes it, then
 drained; every AWS request of both phases is counted with botocore hooks (`bench.counting`).
 
 - Handler runs (1,000 and 10,000 registrants): the queue goes through the real SenderFunction
-  handler, fed the way Lambda's SQS event source would (`tests.integration.morning.pump`), with
+  handler, fed the way Lambda's SQS event source would (`infra.testkit.morning.pump`), with
   SES's rate set so high that nothing is paced: they give the exact requests per recipient and the
   machine's unpaced throughput.
 - Rate runs (1,000 registrants): SES_MAX_SEND_RATE = L and SENDER_MAX_CONCURRENCY = 2, drained by
@@ -196,10 +196,9 @@ def measure_morning() -> MorningReport:
     # The functions' loggers exist before moto_stack() points every log handler at /dev/null.
     import functions.dispatch.handler
     import functions.sender.handler  # noqa: F401
-    from infra.local.moto_atomic import make_dynamodb_requests_atomic
     from infra.local.resources import load_template
 
-    make_dynamodb_requests_atomic()  # as the tests do: each moto DynamoDB request is atomic
+    # Each run's moto_stack() makes every moto DynamoDB request atomic, as in the tests.
     resources = load_template()["Resources"]
     sender = resources["SenderFunction"]["Properties"]
     visibility = int(resources["OutboundQueue"]["Properties"].get("VisibilityTimeout", 30))
@@ -231,9 +230,9 @@ def _quiet_stdout() -> Iterator[None]:
 
 def _measure(counter: RequestCounter, run: SendRun) -> SendRun:
     from functions.dispatch.handler import lambda_handler as dispatch
+    from infra.testkit.api import LambdaContext
+    from infra.testkit.morning import add_registrants, pump
     from shared import clock, services
-    from tests.conftest import LambdaContext
-    from tests.integration.morning import add_registrants, pump
 
     print(f"bench:   {run.label} ...", file=sys.stderr, flush=True)
     try:
@@ -282,11 +281,9 @@ def _measure(counter: RequestCounter, run: SendRun) -> SendRun:
 
 
 def _sent_messages() -> list[Any]:
-    from moto.ses.models import ses_backends
+    from infra.testkit.api import sent_messages
 
-    from tests.conftest import ACCOUNT, REGION
-
-    return ses_backends[ACCOUNT][REGION].sent_messages  # type: ignore[no-any-return]
+    return sent_messages()
 
 
 def _recipients(messages: list[Any]) -> Counter[str]:
@@ -604,7 +601,7 @@ MORNING_METHOD = f"""\
   Everything from there is counted, dispatch and sending, every service; DynamoDB requests are
   also classified by what they are for (their `UpdateExpression`, key or index). Handler runs drain
   the queue through the real SenderFunction handler the way the event source does (receives of up
-  to 10, delete what succeeded: `tests.integration.morning.pump`), with `SES_MAX_SEND_RATE` at
+  to 10, delete what succeeded: `infra.testkit.morning.pump`), with `SES_MAX_SEND_RATE` at
   {UNPACED:,.0f}, so nothing is paced: their rate is the machine's unpaced throughput. Rate runs
   set `SES_MAX_SEND_RATE` = L and `SENDER_MAX_CONCURRENCY` = {CONCURRENCY} and drain with
   {CONCURRENCY} threads, one per SenderFunction instance, each with its own `LinkSender` and `Pacer`

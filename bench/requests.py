@@ -13,7 +13,7 @@ from botocore.awsrequest import AWSResponse
 
 from bench.counting import RequestCounter, Tally
 from bench.stack import client_ip, create_event, manage_token, moto_stack, sign_up
-from tests.conftest import Answer, call_api
+from infra.testkit.api import Answer, call_api
 
 SIGNUP_TARGET = "DynamoDB <= 2, SES+SQS <= 1"
 

@@ -1,5 +1,6 @@
-"""A real moto stack from template.yaml, the way tests/conftest.py's `aws` fixture builds it,
-without pytest: the functions' environment, a frozen clock, and small helpers to call them."""
+"""A real moto stack from template.yaml, the way the tests' `aws` fixture builds it (both use
+`infra.testkit`), without pytest: the functions' environment, a frozen clock, and small helpers
+to call them."""
 
 from __future__ import annotations
 
@@ -11,48 +12,18 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.conftest import BASE_URL, FIXED_NOW, REDIRECT_URL, REGION, Answer, call_api, invoke_admin
-
-PARAMETERS = {
-    "PublicBaseUrl": BASE_URL,
-    "SenderAddress": "events@example.org",
-    "SignupRedirectUrl": REDIRECT_URL,
-    "PrivacyNoticeUrl": "https://www.example.org/privacy",
-}
+from infra.testkit import FIXED_NOW
+from infra.testkit import stack as testkit_stack
+from infra.testkit.api import Answer, call_api, invoke_admin
 
 
 @contextmanager
 def moto_stack() -> Iterator[Any]:
-    """Everything the handlers need, in-process; the environment is put back afterwards."""
-    from moto import mock_aws
-
-    from infra.local.resources import create_stack
-    from shared import clock, services
-
-    saved = dict(os.environ)
-    try:
-        for name in list(os.environ):
-            if name.startswith("AWS_ENDPOINT_URL"):
-                del os.environ[name]
-        os.environ.update(
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto's dummy credentials
-            AWS_DEFAULT_REGION=REGION,
-        )
-        with mock_aws():
-            stack = create_stack(PARAMETERS, region=REGION)
-            os.environ.update(stack.environment)
-            services.reset()
-            clock.freeze(FIXED_NOW)
-            try:
-                with quiet_logs():
-                    yield stack
-            finally:
-                clock.unfreeze()
-                services.reset()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    """Everything the handlers need, in-process (`infra.testkit.stack.moto_stack`, as the tests'
+    `aws` fixture), with the functions' logs kept off the terminal; the environment is put back
+    afterwards."""
+    with testkit_stack.moto_stack() as stack, quiet_logs():
+        yield stack
 
 
 @contextmanager

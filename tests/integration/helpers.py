@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.conftest import Answer, call_api, invoke_admin
+from infra.testkit.api import Answer, call_api, invoke_admin
 
 ZOOM = {
     "zoom_join_url": "https://zoom.us/j/98765432100?pwd=SeCrEtPwD",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from infra.testkit.api import invoke_admin
 from shared import services
-from tests.conftest import invoke_admin
 from tests.integration.helpers import ZOOM, create_event, sign_up
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from infra.testkit.api import invoke_admin, outbox
 from shared import clock, services
-from tests.conftest import invoke_admin, outbox
 from tests.integration.helpers import create_event, sign_up, text_part
 
 

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from functions.admin.handler import ACTIONS  # importing the handler registers every action
+from infra.testkit.api import invoke_admin
 from shared import services
-from tests.conftest import invoke_admin
 from tests.integration.helpers import sign_up
 
 CONSOLE_EVENTS = Path(__file__).resolve().parents[2] / "infra" / "console-events"

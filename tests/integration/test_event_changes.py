@@ -13,11 +13,11 @@ import pytest
 from botocore.exceptions import ClientError
 from icalendar import Calendar
 
+from infra.testkit import raw_table
+from infra.testkit.api import call_api, invoke_admin, outbox
+from infra.testkit.morning import Crash, add_registrants, job_bodies, pump, queued_messages, run_dispatch
 from shared import clock, services
-from tests import raw_table
-from tests.conftest import call_api, invoke_admin, outbox
 from tests.integration.helpers import ZOOM, create_event, html_part, sign_up, text_part
-from tests.integration.morning import Crash, add_registrants, job_bodies, pump, queued_messages, run_dispatch
 
 EVENT_DAY_RUN = "2026-12-09T07:00:00Z"
 EVENT_DAY_0700 = datetime(2026, 12, 9, 7, 0, tzinfo=UTC)

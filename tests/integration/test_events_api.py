@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import icalendar
 
+from infra.testkit import BASE_URL, FIXED_NOW, raw_table
+from infra.testkit.api import call_api
 from shared import clock
-from tests import raw_table
-from tests.conftest import BASE_URL, FIXED_NOW, call_api
 from tests.integration.helpers import ZOOM_SECRETS, create_event, sign_up
 
 HTML = {"accept": "text/html"}

@@ -16,13 +16,13 @@ import requests
 from botocore.stub import Stubber
 
 from infra.local.resources import create_bucket, create_stack
+from infra.testkit import REGION, raw_table
+from infra.testkit.api import call_api, invoke_admin, outbox
+from infra.testkit.morning import pump, run_dispatch
 from shared import clock, services
 from shared.domain.models import RegistrationStatus
 from shared.workflows import exports
-from tests import raw_table
-from tests.conftest import REGION, call_api, invoke_admin, outbox
 from tests.integration.helpers import create_event, sign_up, text_part
-from tests.integration.morning import pump, run_dispatch
 from tests.integration.test_ses_events import handle, ses_event
 
 EVENT_DAY_0700 = datetime(2026, 12, 9, 7, 0, tzinfo=UTC)

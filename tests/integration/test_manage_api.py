@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from infra.testkit import FIXED_NOW
+from infra.testkit.api import call_api, outbox
 from shared import clock, services
 from shared.domain import tokens
 from shared.domain.models import RegistrationStatus
 from shared.domain.tokens import Purpose
-from tests.conftest import FIXED_NOW, call_api, outbox
 from tests.integration.helpers import create_event, sign_up, text_part, token_from
 
 HTML = {"accept": "text/html"}

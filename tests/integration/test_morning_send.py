@@ -9,11 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from shared import clock, services
-from tests import raw_table
-from tests.conftest import call_api, invoke_admin, outbox
-from tests.integration.helpers import ZOOM, ZOOM_SECRETS, create_event, sign_up, text_part
-from tests.integration.morning import (
+from infra.testkit import raw_table
+from infra.testkit.api import call_api, invoke_admin, outbox
+from infra.testkit.morning import (
     Crash,
     add_registrants,
     join_emails_by_recipient,
@@ -21,6 +19,8 @@ from tests.integration.morning import (
     queued_messages,
     run_dispatch,
 )
+from shared import clock, services
+from tests.integration.helpers import ZOOM, ZOOM_SECRETS, create_event, sign_up, text_part
 
 EVENT_DAY_RUN = "2026-12-09T07:00:00Z"
 EVENT_DAY_0700 = datetime(2026, 12, 9, 7, 0, tzinfo=UTC)
@@ -497,7 +497,7 @@ def test_the_heartbeat_check_reports_a_late_morning_until_the_run_completes(fast
     import json as json_module
 
     from functions.dispatch.handler import lambda_handler
-    from tests.conftest import LambdaContext
+    from infra.testkit.api import LambdaContext
 
     def late_metric() -> list[float]:
         values = []

@@ -14,8 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
+from infra.testkit import REGION
+from infra.testkit.api import call_api, outbox
 from shared import clock, services
-from tests.conftest import REGION, call_api, outbox
 from tests.integration.helpers import create_event, sign_up
 
 NAMESPACE = "CoProductionConversations"

@@ -7,9 +7,9 @@ import json
 import logging
 from contextlib import contextmanager
 
+from infra.testkit import raw_table
+from infra.testkit.api import call_api, outbox
 from shared import services
-from tests import raw_table
-from tests.conftest import call_api, outbox
 from tests.integration.helpers import ZOOM_SECRETS, create_event, sign_up, text_part
 
 PERSONAL = [
@@ -126,9 +126,9 @@ def test_a_whole_flow_logs_no_address_name_access_need_or_zoom_detail(aws, monke
     actions, with every log line captured (our loggers at DEBUG)."""
     from datetime import UTC, datetime
 
+    from infra.testkit.api import invoke_admin
+    from infra.testkit.morning import pump, run_dispatch
     from shared import clock
-    from tests.conftest import invoke_admin
-    from tests.integration.morning import pump, run_dispatch
 
     monkeypatch.setenv("SES_MAX_SEND_RATE", "1000")
     services.reset()

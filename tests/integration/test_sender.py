@@ -7,9 +7,9 @@ import json
 from botocore.exceptions import ClientError
 
 from functions.sender.handler import lambda_handler as sender
+from infra.testkit import raw_table
+from infra.testkit.api import LambdaContext, outbox
 from shared import services
-from tests import raw_table
-from tests.conftest import LambdaContext, outbox
 from tests.integration.helpers import create_event, sign_up, text_part
 
 

@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 import pytest
 from botocore.exceptions import ClientError
 
+from infra.testkit import FIXED_NOW, raw_table
+from infra.testkit.api import LambdaContext, call_api, outbox
 from shared import clock, services
 from shared.domain.errors import Unavailable
 from shared.domain.models import Suppression
-from tests import raw_table
-from tests.conftest import FIXED_NOW, LambdaContext, call_api, outbox
 from tests.integration.helpers import create_event, sign_up
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

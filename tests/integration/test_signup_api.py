@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 import icalendar
 import pytest
 
+from infra.testkit import BASE_URL, FIXED_NOW, REDIRECT_URL, raw_table
+from infra.testkit.api import call_api, outbox
 from shared import clock, services
 from shared.domain.models import RegistrationStatus
-from tests import raw_table
-from tests.conftest import BASE_URL, FIXED_NOW, REDIRECT_URL, call_api, outbox
 from tests.integration.helpers import ZOOM_SECRETS, create_event, person, sign_up, text_part
 
 
@@ -234,7 +234,7 @@ def test_an_ses_failure_leaves_the_signup_stored_and_its_email_is_sent_later(aws
     from botocore.exceptions import ClientError
 
     from functions.sender.handler import lambda_handler as sender
-    from tests.conftest import LambdaContext
+    from infra.testkit.api import LambdaContext
 
     event_id = create_event()
 
@@ -518,7 +518,7 @@ def test_the_fixture_form_post_is_understood(aws):
     from pathlib import Path
 
     from functions.api.handler import lambda_handler
-    from tests.conftest import LambdaContext
+    from infra.testkit.api import LambdaContext
 
     fixture = Path(__file__).parents[1] / "fixtures" / "apigw-http-api-v2-form-post.json"
     event = json.loads(fixture.read_text())

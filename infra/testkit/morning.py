@@ -1,4 +1,6 @@
-"""Helpers for morning-send tests: registrants in bulk, the scheduler's invocation, the queue pump."""
+"""The morning send driven as Lambda drives it: registrants in bulk, the scheduler's invocation,
+the SQS event source feeding SenderFunction. Used by the morning-send tests and `bench.morning`.
+Registrants are written through `infra.testkit.raw_table`, the one place that knows the keys."""
 
 from __future__ import annotations
 
@@ -7,12 +9,10 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
-
+from infra.testkit import REGION, raw_table
+from infra.testkit.api import LambdaContext, outbox
 from shared import services
 from shared.domain.models import Registration, RegistrationStatus, Role
-from tests import raw_table
-from tests.conftest import LambdaContext, outbox
 
 
 class Crash(BaseException):
@@ -23,32 +23,19 @@ def add_registrants(event_id: str, count: int, *, prefix: str = "person", now: d
     """Registrations written straight into the table (the sign-up path has its own tests)."""
     event = services.get().stores.events.get(event_id)
     assert event is not None
-    typed = TypeSerializer()
     addresses = [f"{prefix}{n}@example.org" for n in range(count)]
-    requests = []
-    for address in addresses:
-        person_id = services.get().person_id_for(address)
-        registration = Registration(
+    raw_table.put_registrations(
+        Registration(
             event_id=event_id,
-            person_id=person_id,
+            person_id=services.get().person_id_for(address),
             email=address,
             name=f"Person {address.split('@')[0]}",
             role=Role.other,
             status=RegistrationStatus.registered,
             registered_at=now,
         )
-        values = registration.model_dump(mode="json", exclude_none=True)
-        values.update(
-            {
-                "PK": f"EVENT#{event_id}",
-                "SK": f"REG#{person_id}",
-                "GSI2PK": f"PERSON#{person_id}",
-                "GSI2SK": event_id,
-            }
-        )
-        requests.append({"PutRequest": {"Item": {k: typed.serialize(v) for k, v in values.items()}}})
-    for start in range(0, len(requests), 25):
-        raw_table.client().batch_write_item(RequestItems={raw_table.name(): requests[start : start + 25]})
+        for address in addresses
+    )
     raw_table.update_item(
         Key=raw_table.event_key(event_id),
         UpdateExpression="ADD registered_count :n",
@@ -95,7 +82,7 @@ def pump(stack: Any, *, visible_again: bool = False, max_rounds: int = 500) -> i
                 "md5OfBody": m["MD5OfBody"],
                 "eventSource": "aws:sqs",
                 "eventSourceARN": stack.arns["OutboundQueue"],
-                "awsRegion": "eu-west-2",
+                "awsRegion": REGION,
             }
             for m in received
         ]

@@ -1,16 +1,19 @@
-"""The table, straight: for tests that arrange or inspect what no route or action can (a counter
-set by hand, a profile's expiry, every item at once). Production code goes through the stores;
-here the keys are written out, once."""
+"""The table, straight: for tests and benchmarks that arrange or inspect what no route or action
+can (registrants in bulk, a counter set by hand, a profile's expiry, every item at once).
+Production code goes through the stores; here the keys are written out, once."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from shared import services
+from shared.domain.models import Registration
 
 _plain = TypeDeserializer()
+_typed = TypeSerializer()
 
 
 def client() -> Any:
@@ -31,6 +34,24 @@ def registration_key(event_id: str, person_id: str) -> dict[str, Any]:
 
 def person_key(person_id: str) -> dict[str, Any]:
     return {"PK": {"S": f"PERSON#{person_id}"}, "SK": {"S": "PROFILE"}}
+
+
+def put_registrations(registrations: Iterable[Registration]) -> None:
+    """Registration items as the registrations store writes them, 25 to a BatchWriteItem."""
+    requests = []
+    for registration in registrations:
+        values = registration.model_dump(mode="json", exclude_none=True)
+        values.update(
+            {
+                "PK": f"EVENT#{registration.event_id}",
+                "SK": f"REG#{registration.person_id}",
+                "GSI2PK": f"PERSON#{registration.person_id}",
+                "GSI2SK": registration.event_id,
+            }
+        )
+        requests.append({"PutRequest": {"Item": {k: _typed.serialize(v) for k, v in values.items()}}})
+    for start in range(0, len(requests), 25):
+        client().batch_write_item(RequestItems={name(): requests[start : start + 25]})
 
 
 def update_item(**request: Any) -> None:
