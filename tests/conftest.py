@@ -13,7 +13,11 @@ import pytest
 
 # Importing infra.testkit also sets the Powertools metrics namespace, before any test module
 # imports a handler (as Lambda sets the environment before importing one).
-from infra.testkit.stack import moto_stack
+from infra.testkit.stack import moto_stack, share_service_models
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    share_service_models()  # each test's fresh clients read botocore's models once per process
 
 
 @pytest.fixture
