@@ -7,6 +7,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -141,6 +142,37 @@ class LocalStack:
                     for m in found
                 ]
             time.sleep(0.2)
+
+    # --- the queue ----------------------------------------------------------------------------
+
+    def moto_endpoint(self) -> str:
+        """Where the stack's moto server listens (the stack prints it once it is ready)."""
+        match = re.search(r"AWS \(moto\) at (http://[\d.]+:\d+)", self.log_path.read_text(errors="replace"))
+        assert match, f"the stack did not print its moto endpoint:\n{self.log_tail()}"
+        return match.group(1)
+
+    def wait_until_the_outbound_queue_is_empty(self, timeout: float = 15) -> None:
+        """Wait (bounded) until the outbound queue holds no message, visible or in flight. The
+        queue pump deletes a message only after the function handled it, so from then on
+        everything queued before has been handled: there is nothing left that could still send."""
+        import boto3
+
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=self.moto_endpoint(),
+            region_name="eu-west-2",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        queue_url = sqs.get_queue_url(QueueName="local-OutboundQueue")["QueueUrl"]
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        deadline = time.monotonic() + timeout
+        while True:
+            attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
+            if all(attributes[name] == "0" for name in names) or time.monotonic() > deadline:
+                assert all(attributes[name] == "0" for name in names), f"still queued: {attributes}"
+                return
+            time.sleep(0.1)
 
     # --- life cycle ---------------------------------------------------------------------------
 

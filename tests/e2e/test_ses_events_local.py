@@ -4,7 +4,6 @@ SES's EventBridge payload from the Lambda console (CONTRACT.md "Local-only route
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -55,5 +54,5 @@ def test_given_a_local_permanent_bounce_when_the_person_signs_up_again_then_they
         "registrations": [{"event_id": second["id"], "status": "registered"}],
         "confirmation": "suppressed",
     }
-    time.sleep(1)  # anything queued would be sent by the queue pump within this
+    local_stack.wait_until_the_outbound_queue_is_empty()  # nothing left that could still send
     assert len(local_stack.emails_to(address, timeout=0)) == 1
