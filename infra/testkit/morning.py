@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from infra.testkit import REGION, raw_table
-from infra.testkit.api import LambdaContext, outbox
+from infra.testkit.api import LambdaContext, outbox_headers
 from shared import services
 from shared.domain.models import Registration, RegistrationStatus, Role
 
@@ -122,8 +122,9 @@ def queued_messages(stack: Any) -> int:
 
 
 def join_emails_by_recipient() -> Counter[str]:
+    """Join-link emails SES accepted, per recipient (from their Subject and To headers)."""
     counts: Counter[str] = Counter()
-    for message in outbox():
+    for message in outbox_headers():
         if (
             "join" in str(message.get("Subject", "")).lower()
             or "zoom link" in str(message.get("Subject", "")).lower()
