@@ -194,6 +194,13 @@ class LocalStack:
         return int(self.process.returncode)
 
 
+def _default_sigint() -> None:
+    """A shell starts background jobs with SIGINT ignored, and children inherit that (so would
+    the stack, when the tests run as one): restore the default, so that `stop()` is Ctrl-C in a
+    developer's terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_local_stack(
     log_dir: Path, *, seed: bool = True, extra_env: dict[str, str] | None = None
 ) -> LocalStack:
@@ -210,6 +217,7 @@ def start_local_stack(
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        preexec_fn=_default_sigint,
     )
     stack = LocalStack(process, port, log_path)
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
