@@ -21,6 +21,11 @@ CHECKOV := $(TOOLS)/checkov/bin/checkov
 SAM_STAMP := $(TOOLS)/sam/.installed-$(SAM_PIN)
 CHECKOV_STAMP := $(TOOLS)/checkov/.installed-$(CHECKOV_PIN)
 
+# `make test`: pytest-xdist workers (auto: one per CPU; TEST_WORKERS=0 runs in this process). Each
+# folder whose tests share a session-scoped local stack is one group (tests/conftest.py), so each
+# stack starts once, on one worker; every other test goes to whichever worker is free.
+TEST_WORKERS ?= auto
+
 # `make run`: passed through to the local stack (infra.local).
 PORT ?= 3000
 SEED ?= 1
@@ -58,7 +63,7 @@ lint: $(VENV_STAMP) ## ruff and mypy
 	$(VENV)/bin/mypy
 
 test: $(VENV_STAMP) tools-checkov lint ## Lint, check template.yaml offline, run every test
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(VENV_STAMP) ## Run the benchmarks and print their table
 	$(VENV_PY) -m bench

@@ -20,6 +20,32 @@ def pytest_configure(config: pytest.Config) -> None:
     share_service_models()  # each test's fresh clients read botocore's models once per process
 
 
+# The folders whose conftest starts a session-scoped local stack (a subprocess with its own moto
+# server) or Chromium. Under `make test` (pytest-xdist, `--dist loadgroup`) each folder is one
+# group, run whole by one worker, so each of those starts once rather than once per worker.
+SESSION_STACK_FOLDERS = ("tests/e2e/", "tests/browser/")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` with SESSION_STACK_FOLDERS as its groups; every other test is
+    scheduled on its own, to whichever worker is free.
+
+    Not `xdist_group` marks: pytest-xdist 3.8 tags a marked test by rewriting its node id, which
+    pytest 9.2's structured node ids no longer allow, so marks are silently ignored
+    (pytest-dev/pytest-xdist#1386). The controller sees node ids only; folders are in them."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class StackFolderScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            folder = next((f for f in SESSION_STACK_FOLDERS if nodeid.startswith(f)), None)
+            return folder or super()._split_scope(nodeid)
+
+    return StackFolderScheduling(config, log)
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Real moto resources from template.yaml, the functions' environment, a frozen clock."""
