@@ -18,6 +18,8 @@ from bench.requests import RequestsReport, measure_requests
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
+# Issue 7: the API's handler at most 1.7x bare `import boto3`, every other function's at most 2.0x.
+IMPORT_TARGETS = {"functions.api.handler": 1.7}
 IMPORT_TARGET = 2.0
 PACKAGES = ("boto3", "botocore", "aws-lambda-powertools", "pydantic", "moto")
 
@@ -37,7 +39,8 @@ def import_table(report: ImportReport) -> Table:
         if result.pause_gc:
             target = "check: the handler pauses GC itself"
         elif result is not report.baseline:
-            target = f"<= {IMPORT_TARGET}: {'met' if ratio <= IMPORT_TARGET else 'MISSED'}"
+            limit = IMPORT_TARGETS.get(result.module, IMPORT_TARGET)
+            target = f"<= {limit}: {'met' if ratio <= limit else 'MISSED'}"
         table.add(
             result.label,
             f"{result.median * 1000:.1f}",
@@ -117,11 +120,12 @@ def import_findings(imports: ImportReport) -> list[str]:
     if api.error:
         return notes
     ratio = imports.ratio(api)
-    verdict = "meets" if ratio <= IMPORT_TARGET else "MISSES"
+    api_target = IMPORT_TARGETS[api.module]
+    verdict = "meets" if ratio <= api_target else "MISSES"
     outside = [h for h in imports.heaviest if not h.own][:3]
     biggest = ", ".join(f"`{h.module}` ({h.seconds * 1000:.0f} ms, from `{h.imported_by}`)" for h in outside)
     notes.append(
-        f"The API handler imports in {ratio:.2f}x bare boto3: it {verdict} the {IMPORT_TARGET} target. "
+        f"The API handler imports in {ratio:.2f}x bare boto3: it {verdict} the {api_target} target. "
         f"Its heaviest outside imports: {biggest}."
     )
     if api.full_collections and not what_if.error:
@@ -133,7 +137,7 @@ def import_findings(imports: ImportReport) -> list[str]:
             + (
                 " Fix: in functions/api/handler.py, `gc.disable()` before the imports and "
                 "`gc.freeze(); gc.enable()` after them."
-                if paused <= IMPORT_TARGET < ratio
+                if paused <= api_target < ratio
                 else ""
             )
         )

@@ -23,7 +23,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "boto3"
-HANDLERS = ("functions.api.handler", "functions.admin.handler", "functions.sender.handler")
+HANDLERS = (
+    "functions.api.handler",
+    "functions.admin.handler",
+    "functions.sender.handler",
+    "functions.dispatch.handler",
+    "functions.ses_events.handler",
+)
 OWN_PACKAGES = ("functions", "shared")
 TIMER = """\
 import gc, importlib, sys, time

@@ -7,6 +7,10 @@ themselves live in `functions/admin/actions_*.py`, each registering with `regist
 
 from __future__ import annotations
 
+from functions import cold_start
+
+cold_start.begin()  # before the other imports: see functions/cold_start.py
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -73,3 +77,6 @@ def lambda_handler(event: JsonObject, context: LambdaContext) -> JsonObject:
     answer = run_action(event)
     count(metrics, "AdminActionsRun" if answer["ok"] else "AdminActionsRefused")
     return answer
+
+
+cold_start.end()

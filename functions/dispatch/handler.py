@@ -7,6 +7,10 @@ morning's run has not completed, which the MorningSendLateAlarm watches.
 
 from __future__ import annotations
 
+from functions import cold_start
+
+cold_start.begin()  # before the other imports: see functions/cold_start.py
+
 from datetime import datetime
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -49,3 +53,6 @@ def lambda_handler(event: JsonObject, context: LambdaContext) -> JsonObject:
     count(metrics, "JoinLinksQueued", sum(r.queued for r in rows))
     logger.info("dispatch run", extra={"events": len(rows), "queued": sum(r.queued for r in rows)})
     return {"events": [row.as_dict() for row in rows]}
+
+
+cold_start.end()

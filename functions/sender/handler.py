@@ -9,6 +9,10 @@ delivers it again later and only it; after maxReceiveCount it goes to the dead-l
 
 from __future__ import annotations
 
+from functions import cold_start
+
+cold_start.begin()  # before the other imports: see functions/cold_start.py
+
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -120,3 +124,6 @@ def lambda_handler(event: JsonObject, context: LambdaContext) -> PartialItemFail
     return process_partial_response(
         event=event, record_handler=send_one, processor=processor, context=context
     )
+
+
+cold_start.end()

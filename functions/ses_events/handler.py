@@ -11,6 +11,10 @@ function's on-failure destination.
 
 from __future__ import annotations
 
+from functions import cold_start
+
+cold_start.begin()  # before the other imports: see functions/cold_start.py
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -39,3 +43,6 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, int]:
     answer = outcome.answer()
     count(metrics, "AddressesSuppressed", answer["suppressed"])
     return answer
+
+
+cold_start.end()

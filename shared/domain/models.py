@@ -131,6 +131,8 @@ class Event(BaseModel):
 class Person(BaseModel):
     """The profile: one per address, keyed by the keyed hash of the address."""
 
+    model_config = {"defer_build": True}  # built on first use: most requests never read one
+
     person_id: str
     email: str = ""
     name: str = ""
@@ -144,6 +146,8 @@ class Person(BaseModel):
 
 
 class Registration(BaseModel):
+    model_config = {"defer_build": True}  # built on first use: most requests never read one
+
     event_id: str
     person_id: str
     email: str = ""
@@ -209,7 +213,8 @@ EventId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0
 class SignupRequest(BaseModel):
     """The body of `POST /signups`, JSON or form. See CONTRACT.md for each rule."""
 
-    model_config = {"extra": "ignore", "str_strip_whitespace": True}
+    # Built on first use: only a sign-up reads one.
+    model_config = {"extra": "ignore", "str_strip_whitespace": True, "defer_build": True}
 
     name: str = Field(min_length=1, max_length=100, description="1-100 characters, no control characters")
     email: str = Field(max_length=254, description="A syntactically valid address; no DNS look-up")
