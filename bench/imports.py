@@ -14,6 +14,8 @@ The children get no AWS or application variables: the code must import without t
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -54,6 +56,7 @@ class ImportResult:
     modules: int = 0
     full_collections: int = 0  # generation-2 garbage collections during the import
     error: str | None = None
+    instructions: int | None = None  # CPU instructions of the import alone (valgrind), when counted
 
     @property
     def label(self) -> str:
@@ -85,6 +88,11 @@ class ImportReport:
     def ratio(self, result: ImportResult) -> float:
         return result.median / self.baseline.median
 
+    def instruction_ratio(self, result: ImportResult) -> float | None:
+        if result.instructions is None or not self.baseline.instructions:
+            return None
+        return result.instructions / self.baseline.instructions
+
 
 def child_env() -> dict[str, str]:
     """A bare environment: no AWS_*, no TABLE_NAME & co, no PYTHONDONTWRITEBYTECODE."""
@@ -102,6 +110,30 @@ def _python(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+def count_instructions(module: str) -> int | None:
+    """The CPU instructions `import module` executes, interpreter start-up taken away: counted by
+    valgrind's callgrind, so the same on every run however busy the machine is (the timings on a
+    shared machine move by a tenth either way). None where valgrind is missing."""
+    if shutil.which("valgrind") is None:
+        return None
+
+    def executed(code: str) -> int | None:
+        answer = subprocess.run(  # noqa: S603 - valgrind and our own interpreter, fixed arguments
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", code],  # noqa: S607
+            cwd=ROOT,
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        found = re.search(r"Collected : (\d+)", answer.stderr)
+        return int(found.group(1)) if answer.returncode == 0 and found else None
+
+    start_up, whole = executed("import sys"), executed(f"import {module}")
+    return whole - start_up if start_up is not None and whole is not None else None
 
 
 def time_import(result: ImportResult) -> None:
@@ -213,5 +245,8 @@ def measure_imports(runs: int = 12, importtime_runs: int = 5) -> ImportReport:
         for target in targets:
             if target.error is None:
                 time_import(target)
+    for target in [baseline, *handlers]:
+        if target.error is None:
+            target.instructions = count_instructions(target.module)
     heaviest, total = heaviest_imports(HANDLERS[0], importtime_runs)
     return ImportReport(baseline, handlers, what_if, heaviest, total, runs)

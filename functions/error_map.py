@@ -12,7 +12,6 @@ shapes as `{"error": {...}}` with its HTTP status (and pages), and AdminFunction
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +86,8 @@ def validation_failed(
 
 def from_unexpected(error: BaseException, service: str) -> Problem:
     """Log an unexpected failure without its message (messages can carry input), and answer 503."""
+    import traceback  # only on this rare path (cold start)
+
     logger_for(service).error(
         "unexpected failure",
         extra={

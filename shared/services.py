@@ -19,9 +19,9 @@ from shared import aws, clock
 from shared.config import Settings, get_settings, reset_settings
 from shared.domain import tokens
 from shared.domain.links import Links
-from shared.domain.schedule import Schedule
 
 if TYPE_CHECKING:  # imported where built: each function imports only what it uses (cold start)
+    from shared.domain.schedule import Schedule
     from shared.mail.mailer import Mailer
     from shared.mail.outbox import Outbox
     from shared.mail.transport import SesTransport
@@ -91,6 +91,8 @@ class Services:
 
     @cached_property
     def schedule(self) -> Schedule:
+        from shared.domain.schedule import Schedule
+
         return Schedule.of(self.settings.dispatch_time, self.settings.dispatch_timezone)
 
     # --- stores ---------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from pydantic import Field, field_validator, model_validator
 from functions.admin.registry import ActionModel, action, logger
 from shared import clock, services
 from shared.boundary import JsonObject
-from shared.domain.models import Registration, RegistrationStatus, Role, check_address, has_control_characters
+from shared.domain.models import RegistrationStatus, Role, check_address, has_control_characters
+from shared.domain.people import Registration
 from shared.domain.signup import Newcomer
 
 EventId = Field(min_length=1, max_length=100)

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from functions import error_map
 from functions.api import routes_events, routes_join, routes_people, routes_signup
@@ -90,10 +91,12 @@ def openapi() -> Response[str]:
 
 
 def openapi_document() -> JsonObject:
-    """The OpenAPI document generated from the routes, with the bodies the routes read themselves."""
+    """The OpenAPI document generated from the routes, with the bodies the routes read and answer
+    themselves (models imported here, not at cold start)."""
     import json
 
-    from shared.domain.models import SignupRequest
+    from functions.api.answers import SignupAnswer
+    from shared.domain.signup_form import SignupRequest
 
     document: JsonObject = json.loads(
         app.get_openapi_json_schema(
@@ -102,18 +105,29 @@ def openapi_document() -> JsonObject:
             summary="Sign up for Conversations on Co-production, a free monthly online event series.",
         )
     )
-    schema = SignupRequest.model_json_schema(ref_template="#/components/schemas/{model}")
     components = document.setdefault("components", {}).setdefault("schemas", {})
-    for name, definition in schema.pop("$defs", {}).items():
-        components.setdefault(name, definition)
-    components["SignupRequest"] = schema
-    ref = {"schema": {"$ref": "#/components/schemas/SignupRequest"}}
+
+    def component(model: type[BaseModel]) -> JsonObject:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in schema.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components[model.__name__] = schema
+        return {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+
     signups = document.get("paths", {}).get("/signups", {}).get("post")
     if signups is not None:
+        body = component(SignupRequest)
         signups["requestBody"] = {
             "required": True,
-            "content": {"application/json": ref, "application/x-www-form-urlencoded": ref},
+            "content": {"application/json": body, "application/x-www-form-urlencoded": body},
         }
+        answer = {"application/json": component(SignupAnswer)}
+        signups.setdefault("responses", {}).update(
+            {
+                "200": {"description": "Nothing new: already registered", "content": answer},
+                "201": {"description": "Registered or put on a waiting list", "content": answer},
+            }
+        )
     return document
 
 

@@ -14,7 +14,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from functions.api.pages import render
-from functions.api.schemas import CancelAnswer, ManageAnswer, ManagedRegistration, UnsubscribeAnswer
 from functions.api.web import html_response, json_response, logger, prefers_html, read_body, validation_failed
 from shared import clock, services
 from shared.domain import tokens
@@ -36,7 +35,7 @@ def _person_from(token: str | None, purpose: Purpose) -> str:
 
 
 class ManageLinkRequest(BaseModel):
-    model_config = {"extra": "ignore", "str_strip_whitespace": True}
+    model_config = {"extra": "ignore", "str_strip_whitespace": True, "defer_build": True}
 
     email: str = Field(max_length=254)
 
@@ -66,6 +65,8 @@ def _manage_response(
 ) -> Response[str]:
     wants_page = prefers_html(router.current_event.headers, page=True)
     if cancelled is not None and not wants_page:
+        from functions.api.answers import CancelAnswer
+
         return json_response(status, CancelAnswer(cancelled=cancelled).model_dump(mode="json"))
     name, rows = services.get().registrations.manage_view(person_id, clock.now())
     if wants_page:
@@ -77,6 +78,8 @@ def _manage_response(
             cancelled=cancelled,
         )
         return html_response(status, html)
+    from functions.api.answers import ManageAnswer, ManagedRegistration
+
     answer = ManageAnswer(
         name=name,
         registrations=[
@@ -120,6 +123,8 @@ def unsubscribe_page(token: Annotated[str | None, Query()] = None) -> Response[s
     _person_from(token, Purpose.UNSUBSCRIBE)
     if prefers_html(router.current_event.headers, page=True):
         return html_response(200, render("unsubscribe.html", token=token, done=False, cancelled=[]))
+    from functions.api.answers import UnsubscribeAnswer
+
     return json_response(200, UnsubscribeAnswer(unsubscribed=False, cancelled=[]).model_dump(mode="json"))
 
 
@@ -130,6 +135,8 @@ def unsubscribe(token: Annotated[str | None, Query()] = None) -> Response[str]:
     logger.info("unsubscribed", extra={"cancelled": len(cancelled)})
     if prefers_html(router.current_event.headers, page=True):
         return html_response(200, render("unsubscribe.html", token=token, done=True, cancelled=cancelled))
+    from functions.api.answers import UnsubscribeAnswer
+
     return json_response(
         200, UnsubscribeAnswer(unsubscribed=True, cancelled=cancelled).model_dump(mode="json")
     )

@@ -12,17 +12,19 @@ from pydantic import ValidationError
 
 from functions.api.pages import render
 from functions.api.routes_events import upcoming_events
-from functions.api.schemas import EventList, PublicEvent, SignupAnswer, SignupRegistration, SignupResult
+from functions.api.schemas import EventList, PublicEvent
 from functions.api.web import html_response, json_response, logger, prefers_html, read_body, validation_failed
 from shared import clock, services
 from shared.boundary import JsonObject
 from shared.config import get_settings
 from shared.domain.errors import DomainError, Unavailable, ValidationFailed
-from shared.domain.models import ROLE_LABELS, Event, EventStatus, SignupRequest
+from shared.domain.models import ROLE_LABELS, Event, EventStatus
 from shared.domain.timefmt import when_in_words
 from shared.observability import count, metrics_for
 
-if TYPE_CHECKING:  # the sign-up workflow is imported by the first sign-up, not by every request
+if TYPE_CHECKING:  # imported by the first sign-up, not by every request (cold start)
+    from functions.api.answers import SignupAnswer
+    from shared.domain.signup_form import SignupRequest
     from shared.workflows.signup import SignupOutcome
 
 router = APIGatewayHttpRouter()
@@ -73,6 +75,8 @@ def signup_page(
 
 
 def _answer(outcome: SignupOutcome) -> SignupAnswer:
+    from functions.api.answers import SignupAnswer, SignupRegistration, SignupResult
+
     if outcome.honeypot:
         return SignupAnswer(signup=SignupResult(registrations=[], confirmation="sent"))
     return SignupAnswer(
@@ -120,20 +124,7 @@ def _from_signup_page(form: JsonObject) -> bool:
     return bool(referer) and urlsplit(referer).path.endswith("/signup") and referer.startswith(base)
 
 
-@router.post(
-    "/signups",
-    summary="Sign up for one or more events (JSON or an HTML form)",
-    responses={
-        200: {
-            "description": "Nothing new: already registered",
-            "content": {"application/json": {"model": SignupAnswer}},
-        },
-        201: {
-            "description": "Registered or put on a waiting list",
-            "content": {"application/json": {"model": SignupAnswer}},
-        },
-    },
-)
+@router.post("/signups", summary="Sign up for one or more events (JSON or an HTML form)")
 def create_signup() -> Response[str]:
     event = router.current_event
     try:
@@ -143,6 +134,8 @@ def create_signup() -> Response[str]:
         raise
     wants_page = is_form and prefers_html(event.headers, page=False)
     own_page = wants_page and _from_signup_page(data)
+    from shared.domain.signup_form import SignupRequest
+
     try:
         try:
             request = SignupRequest.model_validate(data)

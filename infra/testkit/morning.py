@@ -12,7 +12,8 @@ from typing import Any
 from infra.testkit import REGION, raw_table
 from infra.testkit.api import LambdaContext, outbox_headers
 from shared import services
-from shared.domain.models import Registration, RegistrationStatus, Role
+from shared.domain.models import RegistrationStatus, Role
+from shared.domain.people import Registration
 
 
 class Crash(BaseException):

@@ -10,7 +10,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from shared import services
-from shared.domain.models import Registration
+from shared.domain.people import Registration
 
 _plain = TypeDeserializer()
 _typed = TypeSerializer()

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from shared.domain.models import Event, EventStatus, Registration, RegistrationStatus
+from shared.domain.models import Event, EventStatus, RegistrationStatus
+from shared.domain.people import Registration
 from shared.domain.schedule import Schedule
 
 NoticeKind = Literal["change", "cancellation"]

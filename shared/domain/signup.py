@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from shared.domain.errors import EventClosed, NotFound
-from shared.domain.models import Event, Person, Registration, RegistrationStatus, Role, Suppression
+from shared.domain.models import Event, RegistrationStatus, Role, Suppression
+from shared.domain.people import Person, Registration
 from shared.domain.schedule import Schedule, links_due
 
 ItemStatus = Literal["registered", "already_registered", "waitlisted"]

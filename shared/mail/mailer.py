@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 from shared.domain.links import Links
-from shared.domain.models import Person
+from shared.domain.people import Person
 from shared.mail.jobs import Job
 from shared.mail.messages import Message
 from shared.mail.outbox import Outbox

@@ -20,7 +20,8 @@ from datetime import datetime
 from typing import ClassVar
 
 from shared.domain.links import Links
-from shared.domain.models import Event, Person
+from shared.domain.models import Event
+from shared.domain.people import Person
 from shared.domain.timefmt import date_in_words, span_in_words, time_in_words, when_in_words
 from shared.mail.items import (
     Context,

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.domain.errors import Unavailable
-from shared.domain.models import SUPPRESSION_RANK, Person, Suppression
+from shared.domain.models import SUPPRESSION_RANK, Suppression
+from shared.domain.people import Person
 from shared.stores.table import Item, Key, Table, Write, epoch, iso
 
 

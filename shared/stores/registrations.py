@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from shared.domain.models import Event, Registration, RegistrationStatus, Role
+from shared.domain.models import Event, RegistrationStatus, Role
+from shared.domain.people import Registration
 from shared.domain.signup import SignupSnapshot
 from shared.stores.events import count_write, event_from, event_key, event_partition, opened_write
 from shared.stores.limits import RateLimit, rate_limit_write

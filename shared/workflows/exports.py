@@ -32,7 +32,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.boundary import JsonObject
 from shared.domain.errors import DomainError, NotFound, Unavailable
-from shared.domain.models import Event, Registration, RegistrationStatus, Role, normalise_address
+from shared.domain.models import Event, RegistrationStatus, Role, normalise_address
+from shared.domain.people import Registration
 from shared.stores.events import EventStore
 from shared.stores.registrations import RegistrationStore
 

@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from shared.domain import bulk
 from shared.domain.bulk import BATCH_RETENTION, Batch, MorningSend
 from shared.domain.errors import EventClosed, NotFound
-from shared.domain.models import Event, EventStatus, Person, Registration, RegistrationStatus
+from shared.domain.models import Event, EventStatus, RegistrationStatus
+from shared.domain.people import Person, Registration
 from shared.domain.schedule import Schedule, covered_events
 from shared.mail.jobs import JoinLinksJob
 from shared.mail.mailer import Mailer

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.domain.bulk import Batch
-from shared.domain.models import Event, Person, Registration, RegistrationStatus
+from shared.domain.models import Event, RegistrationStatus
 from shared.domain.notices import Notice, links_out
+from shared.domain.people import Person, Registration
 from shared.domain.schedule import Schedule
 from shared.mail.jobs import NoticeJob
 from shared.mail.mailer import Mailer

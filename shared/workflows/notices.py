@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Literal
 from shared.domain import bulk
 from shared.domain.bulk import BATCH_RETENTION, Batch, NoticeSend
 from shared.domain.errors import EventClosed, NotFound, Unavailable
-from shared.domain.models import Event, EventStatus, Registration, RegistrationStatus
+from shared.domain.models import Event, EventStatus, RegistrationStatus
 from shared.domain.notices import Notice, NoticeState, Told, links_out
+from shared.domain.people import Registration
 from shared.domain.schedule import Schedule
 from shared.mail.jobs import NoticeJob
 from shared.mail.outbox import Outbox

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from shared.domain.errors import NotFound, Unavailable
-from shared.domain.models import Event, EventStatus, Person
+from shared.domain.models import Event, EventStatus
+from shared.domain.people import Person
 from shared.domain.schedule import Schedule, links_due
 from shared.mail.mailer import Mailer
 from shared.mail.messages import Cancellation, Change, Confirmation, JoinLink, Message

@@ -37,7 +37,8 @@ from decimal import Decimal
 from shared.boundary import JsonObject
 from shared.domain.bulk import BATCH_RETENTION, Batch
 from shared.domain.errors import Unavailable
-from shared.domain.models import Registration, RegistrationStatus, Suppression, normalise_address
+from shared.domain.models import RegistrationStatus, Suppression, normalise_address
+from shared.domain.people import Registration
 from shared.mail.ses_account import SesSuppressionList
 from shared.stores.batches import BatchStore
 from shared.stores.events import EventStore

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from shared.domain.errors import NotFound, Unavailable, ValidationFailed
-from shared.domain.models import Event, Person, Registration, RegistrationStatus
+from shared.domain.models import Event, RegistrationStatus
+from shared.domain.people import Person, Registration
 from shared.domain.schedule import Schedule
 from shared.domain.signup import gets_join_link
 from shared.mail.jobs import ManageLinkJob, PlaceOfferedJob

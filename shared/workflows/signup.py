@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.domain.errors import RateLimited, Unavailable
-from shared.domain.models import Person, Registration, RegistrationStatus, Suppression
+from shared.domain.models import RegistrationStatus, Suppression
+from shared.domain.people import Person, Registration
 from shared.domain.schedule import Schedule
 from shared.domain.signup import (
     RESEND_AFTER,

@@ -149,7 +149,7 @@ def sign_up_in_process(event_ids: list[str], email: str) -> str:
     Powertools' resolver keeps the current request on the module-level app, as Lambda runs one
     request per execution environment at a time; concurrent requests therefore meet in the
     logic layer, where the races live."""
-    from shared.domain.models import SignupRequest
+    from shared.domain.signup_form import SignupRequest
 
     request = SignupRequest.model_validate(
         {"name": "Racer", "email": email, "role": "manager", "event_ids": event_ids, "consent": True}

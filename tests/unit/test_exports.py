@@ -14,7 +14,8 @@ from botocore.stub import Stubber
 
 from infra.local.resources import _lifecycle_rule
 from shared.domain.errors import Unavailable
-from shared.domain.models import Event, Registration, RegistrationStatus, Role
+from shared.domain.models import Event, RegistrationStatus, Role
+from shared.domain.people import Registration
 from shared.workflows import exports
 from shared.workflows.privacy import SesSuppressionList
 

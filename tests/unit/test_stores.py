@@ -10,7 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from shared.domain.bulk import MorningSend
-from shared.domain.models import Event, Person, Registration, Role
+from shared.domain.models import Event, Role
+from shared.domain.people import Person, Registration
 from shared.stores.batches import BatchStore
 from shared.stores.limits import RateLimit
 from shared.stores.people import ProfileSave

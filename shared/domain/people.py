@@ -1,0 +1,54 @@
+"""People and their places: a profile per address, and a registration per person and event.
+Kept apart from the event model: a request that only shows events never builds them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from shared.domain.models import RegistrationStatus, Role, Suppression
+
+
+class Person(BaseModel):
+    """The profile: one per address, keyed by the keyed hash of the address."""
+
+    person_id: str
+    email: str = ""
+    name: str = ""
+    role: Role = Role.other
+    organisation: str = ""
+    suppression: Suppression | None = None
+    confirmation_sent_at: datetime | None = None
+    manage_link_sent_at: datetime | None = None
+    created_at: datetime | None = None
+    expires_at: datetime | None = None  # TTL: the end of the person's latest event plus retention
+
+
+class Registration(BaseModel):
+    event_id: str
+    person_id: str
+    email: str = ""
+    name: str = ""
+    role: Role = Role.other
+    organisation: str = ""
+    access_needs: str = ""
+    status: RegistrationStatus = RegistrationStatus.registered
+    registered_at: datetime
+    waitlisted_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    link_sent_at: datetime | None = None
+    # The send moment the join link went out for: a start moved to another send moment re-arms it.
+    link_sent_for: datetime | None = None
+    # The send moment SES refused this address for (MessageRejected): not tried again for it.
+    link_failed_for: datetime | None = None
+    opened_at: datetime | None = None
+    # The last change or cancellation notice sent to this person (numbered per event; 0: none),
+    # and the last one SES refused for their address: neither is tried again.
+    notified_for: int = 0
+    notice_failed_for: int = 0
+
+    @property
+    def notice_mark(self) -> int:
+        """The last notice number handled for this registration, sent or refused."""
+        return max(self.notified_for, self.notice_failed_for)
