@@ -10,9 +10,9 @@ drained; every AWS request of both phases is counted with botocore hooks (`bench
   SES's rate set so high that nothing is paced: they give the exact requests per recipient and the
   machine's unpaced throughput.
 - Rate runs (1,000 registrants): SES_MAX_SEND_RATE = L and SENDER_MAX_CONCURRENCY = 2, drained by
-  two consumer threads (two SenderFunction instances), each with its own `LinkSender` and `Pacer`
-  at L/2 as `shared.services.link_sender()` builds them. They call the logic layer
-  (`LinkSender.send_batch`) and delete what they finished themselves, since the handler's
+  two consumer threads (two SenderFunction instances), each with its own `JoinLinkSender`,
+  `BatchRunner` and `Pacer` at L/2 as `shared.services` builds them. They call the logic layer
+  (`JoinLinkSender.send_batch`) and delete what they finished themselves, since the handler's
   `BatchProcessor` is a module global that two threads cannot share. The rate is SES SendEmail
   requests per wall-clock second from the first to the last, divided by L.
 """
@@ -323,7 +323,7 @@ class _Drain:
 
 def _drain(stack: Any, run: SendRun) -> None:
     """Two SenderFunction instances: each receives up to `receive_size` messages (one invocation,
-    with SenderFunction's time budget), sends each batch item through its own paced LinkSender,
+    with SenderFunction's time budget), sends each batch item through its own paced JoinLinkSender,
     then deletes what it finished (as the event source does)."""
     from shared import clock, services
     from shared.mail.jobs import read_job
@@ -604,10 +604,11 @@ MORNING_METHOD = f"""\
   to 10, delete what succeeded: `infra.testkit.morning.pump`), with `SES_MAX_SEND_RATE` at
   {UNPACED:,.0f}, so nothing is paced: their rate is the machine's unpaced throughput. Rate runs
   set `SES_MAX_SEND_RATE` = L and `SENDER_MAX_CONCURRENCY` = {CONCURRENCY} and drain with
-  {CONCURRENCY} threads, one per SenderFunction instance, each with its own `LinkSender` and `Pacer`
-  at L/{CONCURRENCY}, built as `shared.services.link_sender()` builds them (moto has no SES GetAccount,
+  {CONCURRENCY} threads, one per SenderFunction instance, each with its own `JoinLinkSender`,
+  `BatchRunner` and `Pacer` at L/{CONCURRENCY}, built as `shared.services` builds them
+  (moto has no SES GetAccount,
   so the configured rate stands). Each thread receives up to the event source's batch size
-  (template.yaml, or 1 in the what-if row), sends each batch item with `LinkSender.send_batch`,
+  (template.yaml, or 1 in the what-if row), sends each batch item with `JoinLinkSender.send_batch`,
   deletes them with DeleteMessageBatch, and when the queue is empty waits {POLL_WAIT:g} s before
   receiving again. Receives are taken one at a time (moto's are not atomic between threads), so
   whoever receives first takes all that is visible: for a small queue, the worst case of how
