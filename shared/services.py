@@ -242,7 +242,7 @@ class Services:
     def registration_exports(self) -> Exports:
         from shared.workflows.exports import Exports
 
-        return Exports(self.stores.events, self.stores.registrations, self.exports)
+        return Exports(self.stores.events, self.stores.registrations, self.stores.people, self.exports)
 
     @cached_property
     def privacy(self) -> Privacy:

@@ -42,6 +42,21 @@ class ManageAnswer(Answer):
     registrations: list[ManagedRegistration]
 
 
+class ProfileAnswer(Answer):
+    name: str
+    role: Literal[
+        "lived_experience",
+        "academic",
+        "frontline_staff",
+        "manager",
+        "chief_executive",
+        "commissioner",
+        "government_official",
+        "other",
+    ]
+    organisation: str
+
+
 class CancelAnswer(Answer):
     cancelled: list[str]
 

@@ -96,7 +96,7 @@ def openapi_document() -> JsonObject:
     import json
 
     from functions.api.answers import SignupAnswer
-    from shared.domain.signup_form import SignupRequest
+    from shared.domain.forms import SignupRequest
 
     document: JsonObject = json.loads(
         app.get_openapi_json_schema(

@@ -24,7 +24,7 @@ from shared.observability import count, metrics_for
 
 if TYPE_CHECKING:  # imported by the first sign-up, not by every request (cold start)
     from functions.api.answers import SignupAnswer
-    from shared.domain.signup_form import SignupRequest
+    from shared.domain.forms import SignupRequest
     from shared.workflows.signup import SignupOutcome
 
 router = APIGatewayHttpRouter()
@@ -134,7 +134,7 @@ def create_signup() -> Response[str]:
         raise
     wants_page = is_form and prefers_html(event.headers, page=False)
     own_page = wants_page and _from_signup_page(data)
-    from shared.domain.signup_form import SignupRequest
+    from shared.domain.forms import SignupRequest
 
     try:
         try:

@@ -3,6 +3,7 @@ Kept apart from the event model: a request that only shows events never builds t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -11,7 +12,9 @@ from shared.domain.models import RegistrationStatus, Role, Suppression
 
 
 class Person(BaseModel):
-    """The profile: one per address, keyed by the keyed hash of the address."""
+    """The profile: one per address, keyed by the keyed hash of the address (or, for someone an
+    admin registered without an address, by a random id). The one place a person's name, address,
+    role and organisation live; only its owner changes them (`POST /manage/profile`)."""
 
     person_id: str
     email: str = ""
@@ -26,12 +29,13 @@ class Person(BaseModel):
 
 
 class Registration(BaseModel):
+    """A person's place (or waiting-list place) at an event. Who they are (name, address,
+    organisation) lives on their profile only, where they alone change it; the registration keeps
+    the role they had when they signed up, for the event's counts."""
+
     event_id: str
     person_id: str
-    email: str = ""
-    name: str = ""
     role: Role = Role.other
-    organisation: str = ""
     access_needs: str = ""
     status: RegistrationStatus = RegistrationStatus.registered
     registered_at: datetime
@@ -52,3 +56,23 @@ class Registration(BaseModel):
     def notice_mark(self) -> int:
         """The last notice number handled for this registration, sent or refused."""
         return max(self.notified_for, self.notice_failed_for)
+
+
+@dataclass(frozen=True)
+class Registrant:
+    """A registration with the person it belongs to, for whoever shows both (admins, exports)."""
+
+    registration: Registration
+    person: Person | None
+
+    @property
+    def email(self) -> str:
+        return self.person.email if self.person else ""
+
+    @property
+    def name(self) -> str:
+        return self.person.name if self.person else ""
+
+    @property
+    def organisation(self) -> str:
+        return self.person.organisation if self.person else ""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.domain.errors import Unavailable
-from shared.domain.models import SUPPRESSION_RANK, Suppression
+from shared.domain.models import SUPPRESSION_RANK, Role, Suppression
 from shared.domain.people import Person
 from shared.stores.table import Item, Key, Table, Write, epoch, iso
 
@@ -31,38 +31,36 @@ def person_from(item: Item) -> Person:
 
 @dataclass(frozen=True)
 class ProfileSave:
-    """A sign-up's write to the profile (see `save_write`)."""
+    """A sign-up's write to the profile (see `save_write`). `known`: the profile already says who
+    the person is, and a sign-up never changes that."""
 
     person: Person
     expires_at: datetime
     clear_unsubscribe: bool
     mark_confirmation: bool
     only_if_no_confirmation_since: datetime | None = None
+    known: bool = False
 
 
 def save_write(save: ProfileSave) -> Write:
-    """Create or refresh the profile. With `mark_confirmation`, note that a confirmation goes out
-    now; with `only_if_no_confirmation_since` as well, only if none went out since that moment
-    (the once-an-hour rule for repeats), so two racing repeats send one email."""
+    """Create the profile, or refresh a known one's expiry. Who the person is (address, name, role,
+    organisation) is written only where the profile does not say it yet (a new person, or a
+    suppression marker holding only the hash): a sign-up never changes it, so a stranger who knows
+    an address cannot put words into our emails to it. With `mark_confirmation`, note that a
+    confirmation goes out now; with `only_if_no_confirmation_since` as well, only if none went out
+    since that moment (the once-an-hour rule for repeats), so two racing repeats send one email."""
     person = save.person
-    names = {"#name": "name", "#role": "role", "#email": "email"}
-    values: Item = {
-        ":email": person.email,
-        ":name": person.name,
-        ":role": person.role.value,
-        ":expires": epoch(save.expires_at),
-        ":created": iso(person.created_at),
-    }
-    sets = [
-        "#email = :email",
-        "#name = :name",
-        "#role = :role",
-        "expires_at = :expires",
-        "created_at = if_not_exists(created_at, :created)",
-    ]
-    if person.organisation:
-        sets.append("organisation = :organisation")
-        values[":organisation"] = person.organisation
+    names: dict[str, str] = {}
+    values: Item = {":expires": epoch(save.expires_at), ":created": iso(person.created_at)}
+    sets = ["expires_at = :expires", "created_at = if_not_exists(created_at, :created)"]
+    if not save.known:
+        details = {"email": person.email, "name": person.name, "role": person.role.value}
+        details["organisation"] = person.organisation
+        for attribute, value in details.items():
+            if value:
+                names[f"#{attribute}"] = attribute
+                values[f":{attribute}"] = value
+                sets.append(f"#{attribute} = if_not_exists(#{attribute}, :{attribute})")
     conditions = []
     if save.mark_confirmation:
         sets.append("confirmation_sent_at = :sent")
@@ -114,6 +112,26 @@ class PersonStore:
             condition=condition,
             names={"#suppression": "suppression"} if "#suppression" in expression + (condition or "") else {},
             values={f":{name}": value for name, value in values.items()},
+        )
+        return bool(self.table.write(write))
+
+    def change_details(self, person_id: str, name: str, role: Role, organisation: str) -> bool:
+        """The owner's change of their name, role and organisation (an empty organisation is
+        removed). False when there is no such person."""
+        values: Item = {":name": name, ":role": role.value}
+        update = "SET #name = :name, #role = :role"
+        if organisation:
+            update += ", organisation = :organisation"
+            values[":organisation"] = organisation
+        else:
+            update += " REMOVE organisation"
+        write = Write(
+            label="person",
+            key=person_key(person_id),
+            update=update,
+            condition="attribute_exists(PK)",
+            names={"#name": "name", "#role": "role"},
+            values=values,
         )
         return bool(self.table.write(write))
 

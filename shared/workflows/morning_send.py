@@ -121,9 +121,7 @@ class Dispatcher:
         due = [r for r in registered if not _handled(r, send.send_moment)]
         people = self.people.get_many(r.person_id for r in due if r.person_id not in in_flight)
         new = [
-            r.person_id
-            for r in due
-            if r.person_id not in in_flight and r.email and _reachable(people.get(r.person_id))
+            r.person_id for r in due if r.person_id not in in_flight and _reachable(people.get(r.person_id))
         ]
         # Unfinished batches whose message was lost are queued again.
         requeued = [b for b in batches if b.lost(now) and self.batches.requeue(b, now)]
@@ -147,7 +145,8 @@ class Dispatcher:
 
 
 def _reachable(person: Person | None) -> bool:
-    return person is None or person.suppression is None
+    """Someone we may email: a profile with an address, not suppressed."""
+    return person is not None and bool(person.email) and person.suppression is None
 
 
 class JoinLinkSender:
@@ -196,16 +195,15 @@ class JoinLinkSender:
         people = self.people.get_many(batch.recipients)
 
         def email_for(person_id: str) -> RenderedEmail | None:
-            registration = current.get(person_id)
+            registration, person = current.get(person_id), people.get(person_id)
             if (
                 registration is None
                 or registration.status is not RegistrationStatus.registered
                 or _handled(registration, job.send_moment)
-                or not registration.email
-                or not _reachable(people.get(person_id))
+                or person is None
+                or not _reachable(person)
             ):
                 return None
-            person = Person(person_id=person_id, email=registration.email, name=registration.name)
             return self.mailer.render(JoinLink.of(person, event, self.mailer.links, now), now)
 
         self.runner.send_each(

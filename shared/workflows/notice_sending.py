@@ -84,11 +84,11 @@ class NoticeSender:
         profile: Person | None,
         now: datetime,
     ) -> RenderedEmail | None:
-        if registration is None or registration.notice_mark >= notice.number or not registration.email:
+        if registration is None or registration.notice_mark >= notice.number:
             return None
-        if profile is not None and profile.suppression is not None:
+        if profile is None or not profile.email or profile.suppression is not None:
             return None
-        person = Person(person_id=registration.person_id, email=registration.email, name=registration.name)
+        person = profile
         links = self.mailer.links
         if notice.kind == "cancellation":
             if registration.status is RegistrationStatus.cancelled:

@@ -37,7 +37,7 @@ from decimal import Decimal
 from shared.boundary import JsonObject
 from shared.domain.bulk import BATCH_RETENTION, Batch
 from shared.domain.errors import Unavailable
-from shared.domain.models import RegistrationStatus, Suppression, normalise_address
+from shared.domain.models import RegistrationStatus, Suppression, address_forms
 from shared.domain.people import Registration
 from shared.mail.ses_account import SesSuppressionList
 from shared.stores.batches import BatchStore
@@ -200,12 +200,21 @@ class Privacy:
             batch_events=batch_events,
         )
 
+    def _locate(self, address: str) -> tuple[str, str]:
+        """The form of `address` a person is stored under, and their id. Any address is taken:
+        records stored before addresses had to be ASCII are found under their old form."""
+        forms = address_forms(address)
+        for form in forms:
+            person_id = self.person_id_for(form)
+            if self.people.raw(person_id) is not None or self.registrations.raw_of_person(person_id):
+                return form, person_id
+        return forms[0], self.person_id_for(forms[0])
+
     # --- subject access -----------------------------------------------------------------------------
 
     def subject_access(self, address: str, now: datetime) -> Stored:
         """Everything held about this address, as stored."""
-        address = normalise_address(address)
-        person_id = self.person_id_for(address)
+        address, person_id = self._locate(address)
         profile = self.people.raw(person_id)
         items = self.registrations.raw_of_person(person_id)
         events = self.events.get_many(str(item["PK"]).removeprefix("EVENT#") for item in items)
@@ -244,8 +253,7 @@ class Privacy:
         The SES list comes first and the profile last: a failure part-way raises Unavailable, and
         running it again finishes the job (every step is idempotent, and the profile that decides
         what is kept is still there)."""
-        address = normalise_address(address)
-        person_id = self.person_id_for(address)
+        address, person_id = self._locate(address)
         held = self._holdings(address, person_id, now)
         current = held.profile.get("suppression") if held.profile else None
         kept = Suppression(current) if current in {s.value for s in Suppression} else None
@@ -328,8 +336,7 @@ class Privacy:
     def unsuppress(self, address: str) -> Stored:
         """Lift our suppression (bounced, complained or unsubscribed) and SES's own, so the address
         is emailed again. A bare profile (held only to suppress) is deleted: it would hold nothing."""
-        address = normalise_address(address)
-        person_id = self.person_id_for(address)
+        address, person_id = self._locate(address)
         ses_state = self.ses.remove(address)
         profile = self.people.raw(person_id)
         previous = profile.get("suppression") if profile else None

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from shared.domain.errors import NotFound, Unavailable, ValidationFailed
-from shared.domain.models import Event, RegistrationStatus
-from shared.domain.people import Person, Registration
+from shared.domain.models import Event, RegistrationStatus, Role
+from shared.domain.people import Person, Registrant, Registration
 from shared.domain.schedule import Schedule
 from shared.domain.signup import gets_join_link
 from shared.mail.jobs import ManageLinkJob, PlaceOfferedJob
@@ -140,10 +140,16 @@ class Registrations:
             if registration.event_id in events and not events[registration.event_id].has_ended(now)
         ]
 
-    def manage_view(self, person_id: str, now: datetime) -> tuple[str, list[tuple[Registration, Event]]]:
-        """What the manage page shows: the person's name and their upcoming registrations."""
-        person = self.people.get(person_id)
-        return (person.name if person else ""), self.upcoming(person_id, now)
+    def manage_view(
+        self, person_id: str, now: datetime
+    ) -> tuple[Person | None, list[tuple[Registration, Event]]]:
+        """What the manage page shows: the person's own details and their upcoming registrations."""
+        return self.people.get(person_id), self.upcoming(person_id, now)
+
+    def change_profile(self, person_id: str, name: str, role: Role, organisation: str) -> bool:
+        """The person's own change of their details: what every later email and export says.
+        False when there is nobody by that id (erased since the link was sent)."""
+        return self.people.change_details(person_id, name, role, organisation)
 
     def cancel_for_person(self, person_id: str, event_id: str | None, now: datetime) -> list[str]:
         """The person cancels one place (`event_id`) or, with None, every upcoming one. Repeating
@@ -190,13 +196,17 @@ class Registrations:
 
     # --- an admin's view and changes ------------------------------------------------------------
 
-    def roster(self, event_id: str) -> tuple[Event, list[Registration]]:
+    def roster(self, event_id: str) -> tuple[Event, list[Registrant]]:
         """The event and everyone registered for it (any status), by status then sign-up time."""
         event = self.events.get(event_id)
         if event is None:
             raise NotFound(f"There is no event with id {event_id!r}.")
-        found = self.registrations.of_event(event.id)
-        return event, sorted(found, key=lambda r: (r.status.value, r.registered_at))
+        found = sorted(self.registrations.of_event(event.id), key=lambda r: (r.status.value, r.registered_at))
+        people = self.people.get_many(r.person_id for r in found)
+        return event, [Registrant(r, people.get(r.person_id)) for r in found]
+
+    def registrant(self, registration: Registration) -> Registrant:
+        return Registrant(registration, self.people.get(registration.person_id))
 
     def cancel_by_admin(self, event_id: str, person_id: str, now: datetime) -> tuple[Registration, bool]:
         """Cancel someone's place as an admin. Returns the registration as it now stands and
@@ -221,8 +231,9 @@ class Registrations:
                 f"That registration is {registration.status.value}: there is no place to send a link for.",
                 fields={"email": f"registration is {registration.status.value}"},
             )
-        person = self.people.get(person_id) or Person(person_id=person_id)
-        person = person.model_copy(update={"email": registration.email, "name": registration.name})
+        person = self.people.get(person_id)
+        if person is None or not person.email:
+            raise NotFound("That address has no registration at that event.")
         try:
             message_id = self.mailer.send(JoinLink.of(person, event, self.mailer.links, now), now)
         except SendFailed as failure:

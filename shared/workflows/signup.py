@@ -35,6 +35,7 @@ from shared.domain.signup import (
     SignupSnapshot,
     confirmation_lines,
     gets_join_link,
+    known,
     plan_signup,
     profile_for,
 )
@@ -156,12 +157,13 @@ class Signups:
         return registration, confirmation
 
     def register_without_email(self, applicant: Applicant, person_id: str, now: datetime) -> SignupItem:
-        """An admin's registration of someone with no address: the sign-up's decision and write,
-        with no profile, no rate limit and no email."""
+        """An admin's registration of someone with no address: the sign-up's decision and write
+        (their profile holds their name, role and organisation), with no rate limit and no email."""
         for attempt in range(self.retry.attempts):
             snapshot = self.registrations.snapshot(applicant.event_ids, person_id)
             plan = plan_signup(applicant, person_id, snapshot, now, schedule=None)
-            if self._commit(plan, snapshot, None, [], now) is Commit.committed:
+            person = profile_for(applicant, person_id, plan, snapshot.person, now)
+            if self._commit(plan, snapshot, person, [], now, confirm=False) is Commit.committed:
                 return plan.items[0]
             self.retry.pause(attempt)
         raise Unavailable()
@@ -182,6 +184,8 @@ class Signups:
         person: Person | None,
         limits: list[RateLimit],
         now: datetime,
+        *,
+        confirm: bool = True,
     ) -> Commit:
         expires_at = max(item.event.ends_at for item in plan.items) + self.retention
         places = [
@@ -200,8 +204,9 @@ class Signups:
                 if previous and previous.expires_at
                 else expires_at,
                 clear_unsubscribe=previous is not None and previous.suppression is Suppression.unsubscribed,
-                mark_confirmation=plan.send_confirmation,
+                mark_confirmation=confirm and plan.send_confirmation,
                 only_if_no_confirmation_since=None if plan.new_registrations else now - RESEND_AFTER,
+                known=known(previous) is not None,
             )
         elif not places:
             return Commit.committed
