@@ -54,8 +54,8 @@ def request_manage_link() -> Response[str]:
     except ValidationError as error:
         raise validation_failed(error) from None
     app = services.get()
-    sent = app.registrations.send_manage_link(app.person_id_for(request.email), clock.now())
-    logger.info("manage link requested", extra={"sent": sent})
+    app.registrations.request_manage_link(app.person_id_for(request.email))
+    logger.info("manage link requested")
     if prefers_html(router.current_event.headers, page=False):
         return html_response(202, render("manage_link_sent.html"))
     return json_response(202, {"accepted": True})

@@ -77,8 +77,6 @@ def signup_page(
 def _answer(outcome: SignupOutcome) -> SignupAnswer:
     from functions.api.answers import SignupAnswer, SignupRegistration, SignupResult
 
-    if outcome.honeypot:
-        return SignupAnswer(signup=SignupResult(registrations=[], confirmation="sent"))
     return SignupAnswer(
         signup=SignupResult(
             registrations=[SignupRegistration(event_id=i.event.id, status=i.status) for i in outcome.items],
@@ -101,6 +99,9 @@ def _count_and_notify(request: SignupRequest, outcome: SignupOutcome) -> None:
     count(metrics, "SignUps", len(new))
     if outcome.send_confirmation and outcome.confirmation == "sent":
         count(metrics, "EmailsSent", 1)
+    elif outcome.not_queued:
+        count(metrics, "ConfirmationsNotQueued", 1)
+        logger.error("sign-up stored, but neither SES nor the queue took its confirmation")
     elif outcome.send_confirmation and outcome.confirmation == "queued":
         count(metrics, "EmailsQueued", 1)
     # Access needs are kept only with their own consent, and only on new registrations.
@@ -176,8 +177,7 @@ def create_signup() -> Response[str]:
                 "thanks.html",
                 items=[(i, when_in_words(i.event)) for i in outcome.items],
                 confirmation=answer.signup.confirmation,
-                honeypot=outcome.honeypot,
-                links=services.get().links if not outcome.honeypot else None,
+                links=services.get().links,
             ),
         )
     if wants_page:

@@ -146,6 +146,16 @@ class PersonStore:
             due=iso(now - every),
         )
 
+    def release_manage_link(self, person_id: str, claimed_at: datetime) -> None:
+        """Best effort: give back a manage-link claim made at `claimed_at` whose email did not go."""
+        with contextlib.suppress(Unavailable):
+            self._update(
+                person_id,
+                "REMOVE manage_link_sent_at",
+                "attribute_exists(PK) AND manage_link_sent_at = :now",
+                now=iso(claimed_at),
+            )
+
     def forget_confirmation(self, person_id: str) -> None:
         """Best effort: clear the 'confirmation sent' mark after a confirmation could not go out."""
         with contextlib.suppress(Unavailable):

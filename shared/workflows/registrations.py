@@ -177,22 +177,26 @@ class Registrations:
         self.people.unsubscribe(person_id, now)
         return cancelled
 
-    def send_manage_link(self, person_id: str, now: datetime) -> bool:
-        """Email the person their manage link, at most once an hour, and only if they have registrations."""
-        person = self.people.get(person_id)
-        if person is None or not self.registrations.of_person(person_id):
-            return False
-        if not self.people.claim_manage_link(person_id, now, MANAGE_LINK_EVERY):
-            return False
-        job = ManageLinkJob(person_id=person_id)
-        message = ManageLink.of(person, self.mailer.links, now)
-        return self.mailer.deliver(person, message, job, now) != "suppressed"
+    def request_manage_link(self, person_id: str) -> None:
+        """Queue the request: whether anyone gets an email is decided by SenderFunction, so the
+        answer, its time and its AWS calls are the same whoever asks (known or not)."""
+        self.mailer.outbox.put(ManageLinkJob(person_id=person_id))
 
     def complete_manage_link(self, job: ManageLinkJob, now: datetime) -> str | None:
+        """Email the person their manage link, at most once an hour, and only if they have
+        registrations. A send that fails gives the hour back, so the job's retry can send it."""
         person = self.people.get(job.person_id)
         if person is None or person.suppression is not None or not person.email:
             return None
-        return self.mailer.send(ManageLink.of(person, self.mailer.links, now), now)
+        if not self.registrations.of_person(job.person_id):
+            return None
+        if not self.people.claim_manage_link(job.person_id, now, MANAGE_LINK_EVERY):
+            return None
+        try:
+            return self.mailer.send(ManageLink.of(person, self.mailer.links, now), now)
+        except SendFailed:
+            self.people.release_manage_link(job.person_id, now)
+            raise
 
     # --- an admin's view and changes ------------------------------------------------------------
 

@@ -58,10 +58,11 @@ class SignupOutcome:
     person: Person | None = None
     honeypot: bool = False
     send_confirmation: bool = False
+    not_queued: bool = False  # stored, but neither SES nor the queue took the confirmation
 
     @property
     def anything_new(self) -> bool:
-        return self.honeypot or any(item.changed for item in self.items)
+        return any(item.changed for item in self.items)
 
 
 @dataclass
@@ -123,10 +124,13 @@ class Signups:
         honeypot: bool = False,
         rate_limited: bool = True,
     ) -> SignupOutcome:
-        if honeypot:
-            # A robot filled the hidden field: answer like a success, store and send nothing.
-            return SignupOutcome(items=[], confirmation="sent", honeypot=True)
         person_id = person_id_for(request.email, self.keys)
+        if honeypot:
+            # A robot filled the hidden field: the same reads and decision as a real sign-up (an
+            # unknown or closed event is refused alike), the same answer, but nothing stored or sent.
+            snapshot = self.registrations.snapshot(request.event_ids, person_id)
+            plan = plan_signup(request, person_id, snapshot, now, self.schedule)
+            return SignupOutcome(items=plan.items, confirmation="sent", honeypot=True)
         for attempt in range(self.retry.attempts):
             snapshot = self.registrations.snapshot(request.event_ids, person_id)
             plan = plan_signup(request, person_id, snapshot, now, self.schedule)
@@ -227,10 +231,11 @@ class Signups:
             message = Confirmation.of(person, lines, self.mailer.links, now)
             outcome.confirmation = self.mailer.deliver(person, message, job, now)
         except Unavailable:
-            # Neither SES nor the queue took it. The sign-up stands; forget that a confirmation
-            # went, so that trying again (after our 503) sends one.
+            # Neither SES nor the queue took it. The sign-up stands and is answered as one (never
+            # a 5xx once stored); the confirmation is counted and alarmed on as not queued, and
+            # forgotten, so that a repeat of the sign-up sends one.
             self.people.forget_confirmation(person.person_id)
-            raise
+            outcome.confirmation, outcome.not_queued = "queued", True
         return outcome
 
     # --- a confirmation that waited in the queue ------------------------------------------------

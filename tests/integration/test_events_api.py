@@ -219,6 +219,7 @@ def test_openapi_describes_the_routes_and_the_signup_body(aws):
         "/manage/link",
         "/manage",
         "/manage/cancel",
+        "/manage/profile",
         "/unsubscribe",
     ):
         assert path in document["paths"], path

@@ -4,6 +4,7 @@ organisation; only `POST /manage/profile`, with the person's manage token, does.
 from __future__ import annotations
 
 from infra.testkit.api import call_api, invoke_admin, outbox
+from infra.testkit.morning import pump
 from shared import services
 from tests.integration.helpers import create_event, sign_up, text_part, token_from
 
@@ -74,6 +75,7 @@ def test_the_owner_changes_their_details_with_their_manage_token(aws):
     )
     # The next email greets the new name.
     call_api("POST", "/manage/link", json_body={"email": "ada@example.org"})
+    pump(aws)
     assert text_part(outbox()[-1]).startswith("Hello Ada King,")
 
 
