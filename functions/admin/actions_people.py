@@ -33,7 +33,16 @@ def registration_view(registrant: Registrant) -> JsonObject:
     and the place."""
     view: JsonObject = registrant.registration.model_dump(
         mode="json",
-        include={"person_id", "role", "access_needs", "status", "registered_at", "link_sent_at", "opened_at"},
+        include={
+            "person_id",
+            "role",
+            "access_needs",
+            "status",
+            "registered_at",
+            "link_sent_at",
+            "opened_at",
+            "send_failures",
+        },
     )
     view.update(email=registrant.email, name=registrant.name, organisation=registrant.organisation)
     view["has_email"] = bool(registrant.email)

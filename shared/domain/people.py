@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.domain.models import RegistrationStatus, Role, Suppression
 
@@ -26,6 +27,20 @@ class Person(BaseModel):
     manage_link_sent_at: datetime | None = None
     created_at: datetime | None = None
     expires_at: datetime | None = None  # TTL: the end of the person's latest event plus retention
+
+
+FailureReason = Literal["unbuildable", "rejected", "send_error"]
+
+
+class SendFailure(BaseModel):
+    """A message to this person that could not go, and why: `unbuildable` (the email could not be
+    made from what is stored), `rejected` (SES refused this recipient), `send_error` (another
+    error SES gave for this message alone). Retryable faults never land here."""
+
+    channel: Literal["email", "sms"] = "email"
+    kind: str  # the message kind: join_link, change, cancellation, confirmation, place_offered
+    reason: FailureReason
+    at: datetime
 
 
 class Registration(BaseModel):
@@ -51,6 +66,8 @@ class Registration(BaseModel):
     # and the last one SES refused for their address: neither is tried again.
     notified_for: int = 0
     notice_failed_for: int = 0
+    # Every message to this person about this event that failed for them alone, oldest first.
+    send_failures: list[SendFailure] = Field(default_factory=list)
 
     @property
     def notice_mark(self) -> int:

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from shared.domain.models import Event, RegistrationStatus, Role
-from shared.domain.people import Registration
+from shared.domain.people import Registration, SendFailure
 from shared.domain.signup import SignupSnapshot
 from shared.stores.events import count_write, event_from, event_key, event_partition, opened_write
 from shared.stores.limits import RateLimit, rate_limit_write
@@ -238,14 +238,27 @@ class RegistrationStore:
             moment=iso(send_moment),
         )
 
-    def mark_link_failed(self, event_id: str, person_id: str, send_moment: datetime) -> None:
-        """SES refused this address for this send moment (MessageRejected): not tried again for it."""
+    def mark_link_failed(
+        self, event_id: str, person_id: str, send_moment: datetime, failure: SendFailure
+    ) -> None:
+        """This person's join link could not go for this send moment: not tried again for it."""
+        self.record_failure(
+            event_id, person_id, failure, "link_failed_for = :moment", moment=iso(send_moment)
+        )
+
+    def record_failure(
+        self, event_id: str, person_id: str, failure: SendFailure, also: str = "", **values: object
+    ) -> None:
+        """Add `failure` to the registration's send failures (and `also`, a SET clause), in one write."""
+        update = "SET send_failures = list_append(if_not_exists(send_failures, :none), :failure)"
         self._mark(
             event_id,
             person_id,
-            "SET link_failed_for = :moment",
+            f"{update}, {also}" if also else update,
             "attribute_exists(PK)",
-            moment=iso(send_moment),
+            none=[],
+            failure=[failure.model_dump(mode="json")],
+            **values,
         )
 
     def mark_notified(self, event_id: str, person_id: str, number: int, now: datetime) -> bool:
@@ -259,9 +272,9 @@ class RegistrationStore:
             now=iso(now),
         )
 
-    def mark_notice_failed(self, event_id: str, person_id: str, number: int) -> None:
-        """SES refused this address for notice `number` (MessageRejected): not tried again for it."""
-        self._mark(event_id, person_id, "SET notice_failed_for = :n", "attribute_exists(PK)", n=number)
+    def mark_notice_failed(self, event_id: str, person_id: str, number: int, failure: SendFailure) -> None:
+        """Notice `number` could not go to this person: not tried again for it."""
+        self.record_failure(event_id, person_id, failure, "notice_failed_for = :n", n=number)
 
     def delete(self, event_id: str, person_id: str) -> None:
         """Erase a registration item. The event's counters are left as they are (reports)."""

@@ -23,7 +23,7 @@ from shared.domain import bulk
 from shared.domain.bulk import BATCH_RETENTION, Batch, MorningSend
 from shared.domain.errors import EventClosed, NotFound
 from shared.domain.models import Event, EventStatus, RegistrationStatus
-from shared.domain.people import Person, Registration
+from shared.domain.people import Person, Registration, SendFailure
 from shared.domain.schedule import Schedule, covered_events
 from shared.mail.jobs import JoinLinksJob
 from shared.mail.mailer import Mailer
@@ -214,7 +214,10 @@ class JoinLinkSender:
             sent=lambda person_id: self.registrations.mark_link_sent(
                 event.id, person_id, job.send_moment, now
             ),
-            refused=lambda person_id: self.registrations.mark_link_failed(
-                event.id, person_id, job.send_moment
+            refused=lambda person_id, reason: self.registrations.mark_link_failed(
+                event.id,
+                person_id,
+                job.send_moment,
+                SendFailure(kind=JoinLink.kind, reason=reason, at=now),
             ),
         )

@@ -8,15 +8,16 @@ and capacity is never exceeded under races: a change that lost a race reads agai
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 
 from shared.domain.errors import NotFound, Unavailable, ValidationFailed
 from shared.domain.models import Event, RegistrationStatus, Role
-from shared.domain.people import Person, Registrant, Registration
+from shared.domain.people import FailureReason, Person, Registrant, Registration, SendFailure
 from shared.domain.schedule import Schedule
 from shared.domain.signup import gets_join_link
 from shared.mail.jobs import ManageLinkJob, PlaceOfferedJob
-from shared.mail.mailer import Mailer
+from shared.mail.mailer import Mailer, Undeliverable
 from shared.mail.messages import JoinLink, ManageLink, PlaceOffered
 from shared.mail.transport import SendFailed
 from shared.stores.events import EventStore
@@ -104,7 +105,7 @@ class Registrations:
         if person is not None:
             job = PlaceOfferedJob(person_id=person.person_id, event_id=event.id)
             self.mailer.deliver(
-                person, PlaceOffered.of(person, event, self.mailer.links, now, late), job, now
+                person, lambda: PlaceOffered.of(person, event, self.mailer.links, now, late), job, now
             )
 
     def complete_place_offered(self, job: PlaceOfferedJob, now: datetime) -> str | None:
@@ -116,10 +117,22 @@ class Registrations:
             return None
         registration = self.registrations.get(event.id, person.person_id)
         late = registration is not None and self._late(event, registration.status.value, now)
-        message_id = self.mailer.send(PlaceOffered.of(person, event, self.mailer.links, now, late), now)
+        message_id = self.mailer.send(
+            lambda: PlaceOffered.of(person, event, self.mailer.links, now, late), now
+        )
         if late:
             self._mark_sent(event, person.person_id, now)
         return message_id
+
+    def note_failure(
+        self, person_id: str, event_ids: list[str], kind: str, reason: FailureReason, now: datetime
+    ) -> None:
+        """An email to this person that can never go: marked on each registration it was about
+        (shown by list_registrations); a registration since erased is simply not there."""
+        failure = SendFailure(kind=kind, reason=reason, at=now)
+        for event_id in event_ids:
+            with contextlib.suppress(Unavailable):
+                self.registrations.record_failure(event_id, person_id, failure)
 
     def _late(self, event: Event, status: str, now: datetime) -> bool:
         return status == RegistrationStatus.registered.value and gets_join_link(
@@ -193,7 +206,7 @@ class Registrations:
         if not self.people.claim_manage_link(job.person_id, now, MANAGE_LINK_EVERY):
             return None
         try:
-            return self.mailer.send(ManageLink.of(person, self.mailer.links, now), now)
+            return self.mailer.send(lambda: ManageLink.of(person, self.mailer.links, now), now)
         except SendFailed:
             self.people.release_manage_link(job.person_id, now)
             raise
@@ -239,10 +252,17 @@ class Registrations:
         if person is None or not person.email:
             raise NotFound("That address has no registration at that event.")
         try:
-            message_id = self.mailer.send(JoinLink.of(person, event, self.mailer.links, now), now)
+            message_id = self.mailer.send(lambda: JoinLink.of(person, event, self.mailer.links, now), now)
         except SendFailed as failure:
             raise Unavailable(
                 f"SES did not take the email ({failure.code}). Please try again shortly."
+            ) from None
+        except Undeliverable as failure:
+            self.note_failure(person_id, [event_id], JoinLink.kind, failure.reason, now)
+            raise ValidationFailed(
+                f"This person's join link cannot be sent ({failure.reason}): check their address "
+                "with list_registrations.",
+                fields={"email": failure.reason},
             ) from None
         send_moment = self.schedule.send_moment(event)
         if now >= send_moment:

@@ -228,8 +228,9 @@ class Signups:
         )
         lines = confirmation_lines(plan.items)
         try:
-            message = Confirmation.of(person, lines, self.mailer.links, now)
-            outcome.confirmation = self.mailer.deliver(person, message, job, now)
+            outcome.confirmation = self.mailer.deliver(
+                person, lambda: Confirmation.of(person, lines, self.mailer.links, now), job, now
+            )
         except Unavailable:
             # Neither SES nor the queue took it. The sign-up stands and is answered as one (never
             # a 5xx once stored); the confirmation is counted and alarmed on as not queued, and
@@ -270,7 +271,7 @@ class Signups:
         if not items:
             return None
         message_id = self.mailer.send(
-            Confirmation.of(person, confirmation_lines(items), self.mailer.links, now), now
+            lambda: Confirmation.of(person, confirmation_lines(items), self.mailer.links, now), now
         )
         for item in items:
             if item.join_details:  # it carried the join link: that registration counts as sent
