@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import random
 import secrets
 import time
@@ -133,7 +134,8 @@ class Signups:
             limits = self._limits(person_id, source_ip, now) if rate_limited else []
             commit = self._commit(plan, snapshot, person, limits, now)
             if commit is Commit.rate_limited:
-                raise RateLimited()
+                window_ends = now.replace(minute=0, second=0, microsecond=0) + RATE_WINDOW
+                raise RateLimited(math.ceil((window_ends - now).total_seconds()))
             if commit is Commit.lost_race:
                 self.retry.pause(attempt)
                 continue
