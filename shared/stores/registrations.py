@@ -20,7 +20,15 @@ from shared.domain.people import Registration
 from shared.domain.signup import SignupSnapshot
 from shared.stores.events import count_write, event_from, event_key, event_partition, opened_write
 from shared.stores.limits import RateLimit, rate_limit_write
-from shared.stores.people import ProfileSave, person_from, person_key, save_write
+from shared.stores.people import (
+    ProfileSave,
+    lift_unsubscribed_marker_write,
+    marker_from,
+    marker_key,
+    person_from,
+    person_key,
+    save_write,
+)
 from shared.stores.table import Item, Key, Table, Write, epoch, iso
 
 PERSON_INDEX = "RegistrationsByPerson"
@@ -91,7 +99,7 @@ class RegistrationStore:
     def snapshot(self, event_ids: list[str], person_id: str) -> SignupSnapshot:
         keys = [event_key(e) for e in event_ids] + [registration_key(e, person_id) for e in event_ids]
         snapshot = SignupSnapshot()
-        for item in self.table.get_many([*keys, person_key(person_id)]):
+        for item in self.table.get_many([*keys, person_key(person_id), marker_key(person_id)]):
             sort_key = str(item["SK"])
             if sort_key == "EVENT":
                 event = event_from(item)
@@ -101,6 +109,8 @@ class RegistrationStore:
                 snapshot.registrations[registration.event_id] = registration
             elif sort_key == "PROFILE":
                 snapshot.person = person_from(item)
+            elif sort_key == "SUPPRESSION":
+                snapshot.marker = marker_from(item)
         return snapshot
 
     def get(self, event_id: str, person_id: str) -> Registration | None:
@@ -156,6 +166,10 @@ class RegistrationStore:
             )
         if profile is not None:
             writes.append(save_write(profile))
+            if profile.lift_marker_at is not None:
+                writes.append(
+                    lift_unsubscribed_marker_write(profile.person.person_id, profile.lift_marker_at)
+                )
         writes.extend(rate_limit_write(limit) for limit in limits)
         refusal = self.table.transact(writes)
         if not refusal:

@@ -130,7 +130,7 @@ class Signups:
         for attempt in range(self.retry.attempts):
             snapshot = self.registrations.snapshot(request.event_ids, person_id)
             plan = plan_signup(request, person_id, snapshot, now, self.schedule)
-            person = profile_for(request, person_id, plan, snapshot.person, now)
+            person = profile_for(request, person_id, plan, snapshot.known_person(person_id), now)
             limits = self._limits(person_id, source_ip, now) if rate_limited else []
             commit = self._commit(plan, snapshot, person, limits, now)
             if commit is Commit.rate_limited:
@@ -204,6 +204,7 @@ class Signups:
                 clear_unsubscribe=previous is not None and previous.suppression is Suppression.unsubscribed,
                 mark_confirmation=plan.send_confirmation,
                 only_if_no_confirmation_since=None if plan.new_registrations else now - RESEND_AFTER,
+                lift_marker_at=now if snapshot.marker is Suppression.unsubscribed else None,
             )
         elif not places:
             return Commit.committed
