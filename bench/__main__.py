@@ -231,7 +231,7 @@ METHOD = """\
   each HTTP attempt is counted per (service, operation), botocore's own retries included. Each
   operation goes through the real `functions.api.handler.lambda_handler` with an API Gateway HTTP
   API v2 event. Rows marked "cold container" are the first call after `shared.services.reset()`
-  (it reads the token secret, once per container, whatever the route); every other row is warm.
+  (it reads each secret it needs, once per container, when first needed); every other row is warm.
   SES failure is a `429 TooManyRequestsException` answered at the HTTP level ahead of moto, so
   botocore's retry runs as it would in Lambda. Sign-up target: at most 2 DynamoDB requests and
   1 SES-or-SQS request, whatever the number of events.
