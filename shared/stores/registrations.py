@@ -10,11 +10,13 @@ answer, never as an exception to decode.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from shared.domain.errors import Unavailable
 from shared.domain.models import Event, RegistrationStatus, Role
 from shared.domain.people import Registration
 from shared.domain.signup import SignupSnapshot
@@ -231,7 +233,12 @@ class RegistrationStore:
         return bool(self.table.write(write))
 
     def record_first_open(self, event_id: str, person_id: str, now: datetime) -> bool:
-        """Note the first open of a join link and count it on the event (kept for reports)."""
+        """Note the first open of a join link, then count it on the event (kept for reports).
+
+        Two plain writes, not a transaction: in the join rush a hundred first opens a second land
+        on the event's one item, and transactions on one item cancel each other, and the late
+        sign-ups' transactions on that event with them (docs/performance.md, "Capacity"). A plain
+        ADD never cancels a transaction. The count is best effort, as the open itself is."""
         noting = Write(
             label="registration",
             key=registration_key(event_id, person_id),
@@ -239,7 +246,11 @@ class RegistrationStore:
             condition="attribute_exists(PK) AND attribute_not_exists(opened_at)",
             values={":now": iso(now)},
         )
-        return not self.table.transact([noting, opened_write(event_id)])
+        if not self.table.write(noting):
+            return False
+        with contextlib.suppress(Unavailable):
+            self.table.write(opened_write(event_id))
+        return True
 
     def mark_link_sent(self, event_id: str, person_id: str, send_moment: datetime, now: datetime) -> bool:
         """One conditional write per recipient, after SES accepted the message."""
