@@ -17,7 +17,9 @@ class Settings(BaseModel):
 
     table_name: str = Field(alias="TABLE_NAME")
     outbound_queue_url: str = Field(default="", alias="OUTBOUND_QUEUE_URL")
+    # The person-id key (never rotated) and the signing keys (rotated): shared/domain/tokens.py.
     token_secret_arn: str = Field(alias="TOKEN_SECRET_ARN")
+    signing_keys_secret_arn: str = Field(alias="SIGNING_KEYS_SECRET_ARN")
     public_base_url: str = Field(alias="PUBLIC_BASE_URL")
     sender_address: str = Field(default="events@example.org", alias="SENDER_ADDRESS")
     sender_name: str = Field(default="Conversations on Co-production", alias="SENDER_NAME")

@@ -52,6 +52,18 @@ def put_people(people: Iterable[Person]) -> None:
     _put_all(items)
 
 
+def marker_key(person_id: str) -> dict[str, Any]:
+    """The hash-only suppression marker, which outlives the profile."""
+    return {"PK": {"S": f"PERSON#{person_id}"}, "SK": {"S": "SUPPRESSION"}}
+
+
+def expire(key: dict[str, Any]) -> None:
+    """What DynamoDB's TTL does to an item whose `expires_at` has passed: delete it, unconditionally."""
+    item = get_item(key)
+    assert item is not None and "expires_at" in item, "only an item with an expiry is deleted by TTL"
+    client().delete_item(TableName=name(), Key=key)
+
+
 def put_registrations(registrations: Iterable[Registration]) -> None:
     """Registration items as the registrations store writes them, 25 to a BatchWriteItem."""
     items = []

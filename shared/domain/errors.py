@@ -37,6 +37,11 @@ class RateLimited(DomainError):
     status = 429
     message = "There have been too many sign-ups from here recently. Please try again later."
 
+    def __init__(self, retry_after_seconds: int = 3600) -> None:
+        super().__init__()
+        # When the limit's window ends: the answer's Retry-After (CONTRACT.md: 429 carries it).
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
 
 class PayloadTooLarge(DomainError):
     code = "payload_too_large"

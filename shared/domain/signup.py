@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from shared.domain.errors import EventClosed, NotFound
-from shared.domain.models import Event, RegistrationStatus, Role, Suppression
+from shared.domain.models import SUPPRESSION_RANK, Event, RegistrationStatus, Role, Suppression
 from shared.domain.people import Person, Registration
 from shared.domain.schedule import Schedule, links_due
 
@@ -28,6 +28,21 @@ class SignupSnapshot:
     events: dict[str, Event] = field(default_factory=dict)
     registrations: dict[str, Registration] = field(default_factory=dict)
     person: Person | None = None
+    # The hash-only suppression marker, which outlives the profile (shared/stores/people.py).
+    marker: Suppression | None = None
+
+    def known_person(self, person_id: str) -> Person | None:
+        """The profile as a sign-up must see it: with the marker's suppression where that is
+        higher, and a bare one (the key and the suppression) when only the marker is left."""
+        marker, person = self.marker, self.person
+        if marker is None:
+            return person
+        if person is None:
+            return Person(person_id=person_id, suppression=marker)
+        current = person.suppression
+        if current is None or SUPPRESSION_RANK[marker] > SUPPRESSION_RANK[current]:
+            return person.model_copy(update={"suppression": marker})
+        return person
 
 
 class Applicant(Protocol):

@@ -10,17 +10,27 @@ answer, never as an exception to decode.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from shared.domain.errors import Unavailable
 from shared.domain.models import Event, RegistrationStatus, Role
 from shared.domain.people import Registration, SendFailure
 from shared.domain.signup import SignupSnapshot
 from shared.stores.events import count_write, event_from, event_key, event_partition, opened_write
 from shared.stores.limits import RateLimit, rate_limit_write
-from shared.stores.people import ProfileSave, person_from, person_key, save_write
+from shared.stores.people import (
+    ProfileSave,
+    lift_unsubscribed_marker_write,
+    marker_from,
+    marker_key,
+    person_from,
+    person_key,
+    save_write,
+)
 from shared.stores.table import Item, Key, Table, Write, epoch, iso
 
 PERSON_INDEX = "RegistrationsByPerson"
@@ -91,7 +101,7 @@ class RegistrationStore:
     def snapshot(self, event_ids: list[str], person_id: str) -> SignupSnapshot:
         keys = [event_key(e) for e in event_ids] + [registration_key(e, person_id) for e in event_ids]
         snapshot = SignupSnapshot()
-        for item in self.table.get_many([*keys, person_key(person_id)]):
+        for item in self.table.get_many([*keys, person_key(person_id), marker_key(person_id)]):
             sort_key = str(item["SK"])
             if sort_key == "EVENT":
                 event = event_from(item)
@@ -101,6 +111,8 @@ class RegistrationStore:
                 snapshot.registrations[registration.event_id] = registration
             elif sort_key == "PROFILE":
                 snapshot.person = person_from(item)
+            elif sort_key == "SUPPRESSION":
+                snapshot.marker = marker_from(item)
         return snapshot
 
     def get(self, event_id: str, person_id: str) -> Registration | None:
@@ -156,6 +168,10 @@ class RegistrationStore:
             )
         if profile is not None:
             writes.append(save_write(profile))
+            if profile.lift_marker_at is not None:
+                writes.append(
+                    lift_unsubscribed_marker_write(profile.person.person_id, profile.lift_marker_at)
+                )
         writes.extend(rate_limit_write(limit) for limit in limits)
         refusal = self.table.transact(writes)
         if not refusal:
@@ -217,7 +233,12 @@ class RegistrationStore:
         return bool(self.table.write(write))
 
     def record_first_open(self, event_id: str, person_id: str, now: datetime) -> bool:
-        """Note the first open of a join link and count it on the event (kept for reports)."""
+        """Note the first open of a join link, then count it on the event (kept for reports).
+
+        Two plain writes, not a transaction: in the join rush a hundred first opens a second land
+        on the event's one item, and transactions on one item cancel each other, and the late
+        sign-ups' transactions on that event with them (docs/performance.md, "Capacity"). A plain
+        ADD never cancels a transaction. The count is best effort, as the open itself is."""
         noting = Write(
             label="registration",
             key=registration_key(event_id, person_id),
@@ -225,7 +246,11 @@ class RegistrationStore:
             condition="attribute_exists(PK) AND attribute_not_exists(opened_at)",
             values={":now": iso(now)},
         )
-        return not self.table.transact([noting, opened_write(event_id)])
+        if not self.table.write(noting):
+            return False
+        with contextlib.suppress(Unavailable):
+            self.table.write(opened_write(event_id))
+        return True
 
     def mark_link_sent(self, event_id: str, person_id: str, send_moment: datetime, now: datetime) -> bool:
         """One conditional write per recipient, after SES accepted the message."""

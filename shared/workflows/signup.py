@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import random
 import secrets
 import time
@@ -134,11 +135,12 @@ class Signups:
         for attempt in range(self.retry.attempts):
             snapshot = self.registrations.snapshot(request.event_ids, person_id)
             plan = plan_signup(request, person_id, snapshot, now, self.schedule)
-            person = profile_for(request, person_id, plan, snapshot.person, now)
+            person = profile_for(request, person_id, plan, snapshot.known_person(person_id), now)
             limits = self._limits(person_id, source_ip, now) if rate_limited else []
             commit = self._commit(plan, snapshot, person, limits, now)
             if commit is Commit.rate_limited:
-                raise RateLimited()
+                window_ends = now.replace(minute=0, second=0, microsecond=0) + RATE_WINDOW
+                raise RateLimited(math.ceil((window_ends - now).total_seconds()))
             if commit is Commit.lost_race:
                 self.retry.pause(attempt)
                 continue
@@ -211,6 +213,7 @@ class Signups:
                 mark_confirmation=confirm and plan.send_confirmation,
                 only_if_no_confirmation_since=None if plan.new_registrations else now - RESEND_AFTER,
                 known=known(previous) is not None,
+                lift_marker_at=now if snapshot.marker is Suppression.unsubscribed else None,
             )
         elif not places:
             return Commit.committed

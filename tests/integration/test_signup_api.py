@@ -353,6 +353,23 @@ def test_signups_are_rate_limited_per_address(aws, monkeypatch):
     assert statuses == [201, 200, 200, 429]
     answer = sign_up([event_id])
     assert answer.json()["error"]["code"] == "rate_limited"
+    assert answer.headers["retry-after"] == "3600"  # the hour's window has just begun
+
+
+def test_a_rate_limited_sign_up_is_told_when_its_window_ends(aws, monkeypatch):
+    # Given an address at its limit, 14 minutes 30 seconds before the hour's window ends
+    monkeypatch.setenv("SIGNUPS_PER_ADDRESS_PER_HOUR", "1")
+    services.reset()
+    event_id = create_event()
+    clock.freeze(FIXED_NOW + timedelta(minutes=45, seconds=30))
+    assert sign_up([event_id]).status == 201
+
+    # When it signs up again
+    answer = sign_up([event_id])
+
+    # Then the 429 says to come back when the window ends (CONTRACT.md: 429 carries Retry-After)
+    assert answer.status == 429
+    assert answer.headers["retry-after"] == str(14 * 60 + 30)
 
 
 def test_signups_are_rate_limited_per_source_ip(aws, monkeypatch):
@@ -363,6 +380,7 @@ def test_signups_are_rate_limited_per_source_ip(aws, monkeypatch):
     statuses = [sign_up([event_id], email=f"person{n}@example.org").status for n in range(3)]
 
     assert statuses == [201, 201, 429]
+    assert int(sign_up([event_id], email="person9@example.org").headers["retry-after"]) == 3600
 
 
 @pytest.mark.parametrize(
