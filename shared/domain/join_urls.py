@@ -42,14 +42,15 @@ def describe(hosts: Iterable[str]) -> str:
     )
 
 
-def _ascii_host(host: str) -> str:
+def _ascii_host(host: str) -> str | None:
+    """The host in IDNA (ASCII) form, as a browser would look it up; None if it has none."""
     # Imported here: only the admin's event actions and /join need it (the API's cold start).
     import idna
 
     try:
         return idna.encode(host, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError, ValueError):
-        raise JoinUrlRefused("has a host name that is not valid") from None
+        return None
 
 
 def check_join_url(url: str, hosts: Iterable[str]) -> str:
@@ -68,7 +69,9 @@ def check_join_url(url: str, hosts: Iterable[str]) -> str:
     if not netloc or any(ch in netloc for ch in "@:[]%") or netloc.endswith("."):
         raise refused
     host = _ascii_host(netloc.lower())
-    if not _ASCII_HOST.fullmatch(host) or not any(host == h or host.endswith("." + h) for h in allowed):
+    if host is None or not _ASCII_HOST.fullmatch(host):
+        raise refused
+    if not any(host == h or host.endswith("." + h) for h in allowed):
         raise refused
     rest = url[len("https://") + len(netloc) :]
     if not _PRINTABLE_ASCII.fullmatch(rest) or (rest and rest[0] not in "/?#"):

@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from shared.config import join_hosts
 from shared.domain.errors import NotFound, Unavailable, ValidationFailed
@@ -58,6 +65,18 @@ class EventFields(BaseModel):
         if value is not None:
             _zone(value)
         return value
+
+    @field_validator("starts_at", "ends_at", mode="wrap")
+    @classmethod
+    def _a_date(cls, value: object, handler: ValidatorFunctionWrapHandler) -> datetime | None:
+        try:
+            moment: datetime | None = handler(value)
+        except ValidationError:
+            # In words, not pydantic's (a year 10000 would read "invalid date separator").
+            raise ValueError(
+                "must be a date and time like 2026-12-09T14:00:00 (an offset such as +01:00 is optional)"
+            ) from None
+        return moment
 
     @field_validator("zoom_join_url")
     @classmethod
