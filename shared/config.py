@@ -40,6 +40,8 @@ class Settings(BaseModel):
     export_bucket: str = Field(default="", alias="EXPORT_BUCKET")
     # ApiFunction's SNS topic for notices to the admins (empty: none are sent).
     admin_notices_topic_arn: str = Field(default="", alias="ADMIN_NOTICES_TOPIC_ARN")
+    # Hosts a join link may lead to besides zoom.us and zoomgov.com (the JoinUrlHosts parameter).
+    join_url_hosts: str = Field(default="", alias="JOIN_URL_HOSTS")
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 
@@ -63,3 +65,10 @@ def get_settings() -> Settings:
 
 def reset_settings() -> None:
     get_settings.cache_clear()
+
+
+def join_hosts() -> tuple[str, ...]:
+    """The hosts (and their subdomains) an event's join link may lead to."""
+    from shared.domain.join_urls import allowed_hosts  # only admin actions and /join need it
+
+    return allowed_hosts(get_settings().join_url_hosts)

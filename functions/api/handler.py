@@ -17,10 +17,12 @@ from pydantic import BaseModel
 from functions import error_map
 from functions.api import routes_events, routes_join, routes_people, routes_signup
 from functions.api.pages import render
-from functions.api.routes_signup import metrics
 from functions.api.web import fields_from_errors, html_response, json_response, logger, prefers_html
 from shared.boundary import JsonObject
 from shared.domain.errors import DomainError, NotFound, Unavailable, ValidationFailed
+from shared.observability import count, metrics_for, take_unreadable
+
+metrics = metrics_for("api")  # the one metric set the routes add to (shared/observability.py)
 
 # Most requests (pages, GET /events) count nothing: not worth a warning on every container.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -136,7 +138,11 @@ def openapi_document() -> JsonObject:
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: JsonObject, context: LambdaContext) -> JsonObject:
-    return app.resolve(event, context)
+    try:
+        return app.resolve(event, context)
+    finally:
+        if unreadable := take_unreadable():
+            count(metrics, "UnreadableRecords", unreadable)
 
 
 cold_start.end()

@@ -34,6 +34,9 @@ def join(token: str) -> Response[str]:
     answer = resolve_join(app.stores.events, app.stores.registrations, app.schedule, event_id, person_id, now)
     if answer.first_open:
         count(metrics, "LinksOpened", 1)
+    if answer.kind == "not_ready":
+        count(metrics, "JoinUrlRefused", 1)
+        logger.warning("stored join URL refused", extra={"event_id": event_id})
     logger.info("join link", extra={"outcome": answer.kind})
     if answer.kind == "unknown" or answer.event is None:
         raise NotFound(BAD_LINK)

@@ -36,7 +36,7 @@ from shared.mail.jobs import (
 )
 from shared.mail.mailer import Undeliverable
 from shared.mail.transport import STOPPING_CODES, SendFailed
-from shared.observability import count, logger_for, metrics_for
+from shared.observability import count, logger_for, metrics_for, take_unreadable
 from shared.workflows.sending import BatchResult, Deadline, SendingStopped
 
 logger = logger_for("sender")
@@ -141,9 +141,13 @@ def send_one(record: SQSRecord) -> None:
 def lambda_handler(event: JsonObject, context: LambdaContext) -> PartialItemFailureResponse:
     global _context
     _context = context  # one invocation at a time per execution environment
-    return process_partial_response(
-        event=event, record_handler=send_one, processor=processor, context=context
-    )
+    try:
+        return process_partial_response(
+            event=event, record_handler=send_one, processor=processor, context=context
+        )
+    finally:
+        if unreadable := take_unreadable():
+            count(metrics, "UnreadableRecords", unreadable)
 
 
 cold_start.end()

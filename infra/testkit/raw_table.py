@@ -81,6 +81,12 @@ def put_registrations(registrations: Iterable[Registration]) -> None:
     _put_all(items)
 
 
+def put_item(values: dict[str, Any]) -> None:
+    """One item exactly as given (plain Python values), as someone editing the table in the
+    console, or older code, might have written it: no store checks it."""
+    client().put_item(TableName=name(), Item={k: _typed.serialize(v) for k, v in values.items()})
+
+
 def update_item(**request: Any) -> None:
     """UpdateItem as boto3 takes it (typed values), on the stack's table."""
     client().update_item(TableName=name(), **request)

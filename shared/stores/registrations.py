@@ -11,16 +11,18 @@ answer, never as an exception to decode.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from pydantic import ValidationError
 
 from shared.domain.errors import Unavailable
 from shared.domain.models import Event, RegistrationStatus, Role
 from shared.domain.people import Registration, SendFailure
 from shared.domain.signup import SignupSnapshot
-from shared.stores.events import count_write, event_from, event_key, event_partition, opened_write
+from shared.stores.events import count_write, event_key, event_partition, opened_write, read_event
 from shared.stores.limits import RateLimit, rate_limit_write
 from shared.stores.people import (
     ProfileSave,
@@ -32,6 +34,7 @@ from shared.stores.people import (
     save_write,
 )
 from shared.stores.table import Item, Key, Table, Write, epoch, iso
+from shared.stores.unreadable import RecordUnreadable, note
 
 PERSON_INDEX = "RegistrationsByPerson"
 _TIMES = (
@@ -55,7 +58,19 @@ def registration_key(event_id: str, person_id: str) -> Key:
 
 
 def registration_from(item: Item) -> Registration:
-    return Registration.model_validate(item)
+    try:
+        return Registration.model_validate(item)
+    except ValidationError as error:
+        raise RecordUnreadable.of(error) from None
+
+
+def _readable(items: Iterable[Item]) -> Iterator[Registration]:
+    """The registrations among `items` that can be read; the others are logged and counted."""
+    for item in items:
+        try:
+            yield registration_from(item)
+        except RecordUnreadable as error:
+            note("registration", f"{item.get('PK')}/{item.get('SK')}", item, error)
 
 
 def _registration_item(registration: Registration, event: Event, expires_at: datetime) -> Item:
@@ -104,11 +119,12 @@ class RegistrationStore:
         for item in self.table.get_many([*keys, person_key(person_id), marker_key(person_id)]):
             sort_key = str(item["SK"])
             if sort_key == "EVENT":
-                event = event_from(item)
-                snapshot.events[event.id] = event
+                event = read_event(item)
+                if isinstance(event, Event):  # one that cannot be read is no event to sign up for
+                    snapshot.events[event.id] = event
             elif sort_key.startswith("REG#"):
-                registration = registration_from(item)
-                snapshot.registrations[registration.event_id] = registration
+                for registration in _readable([item]):
+                    snapshot.registrations[registration.event_id] = registration
             elif sort_key == "PROFILE":
                 snapshot.person = person_from(item)
             elif sort_key == "SUPPRESSION":
@@ -117,14 +133,14 @@ class RegistrationStore:
 
     def get(self, event_id: str, person_id: str) -> Registration | None:
         item = self.table.get(registration_key(event_id, person_id))
-        return registration_from(item) if item else None
+        return next(_readable([item]), None) if item else None
 
     def of_event(self, event_id: str) -> list[Registration]:
-        return [registration_from(item) for item in self.table.query(event_partition(event_id), "REG#")]
+        return list(_readable(self.table.query(event_partition(event_id), "REG#")))
 
     def by_people(self, event_id: str, person_ids: Iterable[str]) -> dict[str, Registration]:
         found = self.table.get_many(registration_key(event_id, p) for p in person_ids)
-        return {r.person_id: r for r in (registration_from(item) for item in found)}
+        return {r.person_id: r for r in _readable(found)}
 
     def _items_of(self, person_id: str) -> list[Item]:
         """Every registration item of a person as stored, soonest event first."""
@@ -136,7 +152,7 @@ class RegistrationStore:
 
     def of_person(self, person_id: str) -> list[Registration]:
         """A person's registrations, soonest event first (index query, then one batch read)."""
-        return [registration_from(item) for item in self._items_of(person_id)]
+        return list(_readable(self._items_of(person_id)))
 
     def raw_of_person(self, person_id: str) -> list[Item]:
         """Every registration item of a person, every attribute (a subject access request)."""
