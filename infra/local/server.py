@@ -14,6 +14,8 @@ captures from real HTTP APIs (see tests/fixtures/README.md):
   (`application/x-www-form-urlencoded`) included, arrives base64-encoded with
   `isBase64Encoded: true`. No body, no `body` key.
 - `pathParameters` and `stageVariables` are absent: one `$default` route, the `$default` stage.
+- Every method reaches the function, whatever its name (`TRACE`, `PROPFIND`, `FOO`), as the
+  `$default` route's `ANY` passes them all: the app answers 405 with `Allow` itself.
 
 The adapter also serves the local-only routes itself (never the Lambda code): see CONTRACT.md.
 """
@@ -596,7 +598,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and answer.body:
             self.wfile.write(answer.body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
+    def __getattr__(self, name: str) -> Any:
+        # http.server answers 501 for a method without a `do_<METHOD>`; API Gateway passes every
+        # method to the `$default` route's function, which answers it (405 with Allow): so must we.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.server.quiet:

@@ -264,6 +264,16 @@ def test_head_gets_headers_without_body(adapter: Adapter) -> None:
     assert adapter.event["requestContext"]["http"]["method"] == "HEAD"
 
 
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "CONNECT", "FOO"])
+def test_every_method_reaches_the_function_as_api_gateway_passes_it(adapter: Adapter, method: str) -> None:
+    # http.server would answer 501 itself; API Gateway's `$default` ANY route passes any method on.
+    adapter.answer = {"statusCode": 405, "headers": {"Allow": "GET, HEAD"}, "body": ""}
+    response = adapter.send(method, "/events")
+    assert response.status == 405
+    assert response.getheader("Allow") == "GET, HEAD"
+    assert adapter.event["requestContext"]["http"]["method"] == method
+
+
 # --- local-only routes ------------------------------------------------------------------------
 
 
