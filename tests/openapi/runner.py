@@ -121,7 +121,9 @@ def run_fuzzer(base_url: str, *, seconds: int, seed: int, report_dir: Path) -> S
             "--report", "ndjson", "--report-ndjson-path", str(report),
             "--no-color",
         ]  # fmt: skip
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 300)
+        done = subprocess.run(
+            command, env=env, cwd=report_dir, capture_output=True, text=True, timeout=seconds + 300
+        )
         summary.output += done.stdout + done.stderr
         summary.exit_code = summary.exit_code or done.returncode
         if not report.exists():
