@@ -1,17 +1,24 @@
 """Schemathesis hooks (loaded by `st run` through SCHEMATHESIS_HOOKS; runs in schemathesis's own venv,
-so it imports nothing of ours): besides what the document alone generates, which a sign-up
-almost always refuses, half the bodies of `POST /signups` and `POST /manage/link` are ones the
-app accepts, so the fuzzer reaches the sign-up logic itself: the running stack's real event ids
-(open ones, and now and then a closed one), deliverable addresses (some repeated, so
-"already registered" is reached too), names of any printable characters (encoded words
-included), the roles the document lists, consent given, access needs with and without their
-consent. The stack is at FUZZ_API_BASE_URL.
+so it imports nothing of ours). The document alone makes bodies a sign-up almost always refuses and
+tokens that are always 404, so besides what it generates:
+- two thirds of the bodies of `POST /signups` (half of `POST /manage/link`) are ones the app
+  accepts, so the fuzzer reaches the sign-up logic itself: the running stack's real event ids
+  (open ones, and now and then a closed one), deliverable addresses (some repeated, so "already
+  registered" is reached too), names of any printable characters (encoded words included), the
+  roles the document lists, consent given, access needs with and without their consent;
+- half the tokens of `GET /manage`, `POST /manage/cancel` and `GET /join/{token}` are real ones,
+  from the emails of a sign-up made here first;
+- every request may ask for HTML, JSON or either by `Accept`, so the pages are fuzzed too.
+The stack is at FUZZ_API_BASE_URL.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
+import re
 import urllib.request
 from functools import cache
 from typing import Any
@@ -30,9 +37,11 @@ HOSTILE_NAMES = [
 DOMAINS = ["example.org", "example.com", "mail.example.net", "xn--bcher-kva.example"]
 
 
-def _get(path: str) -> Any:
+def _get(path: str, body: Any = None) -> Any:
     base = os.environ["FUZZ_API_BASE_URL"].rstrip("/")
-    request = urllib.request.Request(base + path, headers={"Accept": "application/json"})
+    headers = {"Accept": "application/json", "Content-Type": "application/json"}
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, headers=headers)
     with urllib.request.urlopen(request, timeout=30) as answer:
         return json.loads(answer.read())
 
@@ -91,3 +100,61 @@ def before_generate_body(context: Any, strategy: st.SearchStrategy[Any]) -> st.S
 @schemathesis.hook.apply_to(method="POST", path="/manage/link")
 def before_generate_body(context: Any, strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:  # noqa: F811
     return st.one_of(strategy, st.fixed_dictionaries({"email": addresses()}))
+
+
+@cache
+def _tokens() -> tuple[list[str], list[str]]:
+    """Manage and join tokens from the emails the stack sent, after a sign-up of our own."""
+    open_ids, _closed, roles = _stack()
+    person = {"name": "Hooks", "email": "fuzz-hooks@example.org", "role": roles[0], "consent": True}
+    _get("/signups", {**person, "event_ids": open_ids})
+    manage: set[str] = set()
+    join: set[str] = set()
+    for sent in _get("/_local/outbox")["messages"]:
+        message = email.message_from_string(sent["raw"], policy=email.policy.default)
+        for part in message.walk():
+            if part.get_content_maintype() == "text":
+                text = part.get_content()
+                manage.update(re.findall(r"/manage\?token=([A-Za-z0-9._~-]+)", text))
+                join.update(re.findall(r"/join/([A-Za-z0-9._~-]+)", text))
+    if not manage:
+        raise RuntimeError("the stack sent no manage link after a sign-up")
+    return sorted(manage), sorted(join)
+
+
+def _token_query(strategy: st.SearchStrategy[Any], tokens: list[str]) -> st.SearchStrategy[Any]:
+    return (
+        st.one_of(strategy, st.sampled_from(tokens).map(lambda token: {"token": token}))
+        if tokens
+        else strategy
+    )
+
+
+@schemathesis.hook.apply_to(method="GET", path="/manage")
+def before_generate_query(context: Any, strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return _token_query(strategy, _tokens()[0])
+
+
+@schemathesis.hook.apply_to(method="GET", path="/join/{token}")
+def before_generate_path_parameters(context: Any, strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return _token_query(strategy, _tokens()[1])
+
+
+@schemathesis.hook.apply_to(method="POST", path="/manage/cancel")
+def before_generate_body(context: Any, strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:  # noqa: F811
+    token = st.sampled_from(_tokens()[0])
+    one = st.fixed_dictionaries({"token": token, "event_id": st.sampled_from(_stack()[0] + _stack()[1])})
+    every = st.fixed_dictionaries({"token": token, "all": st.sampled_from([True, "on", "yes"])})
+    return st.one_of(strategy, one, every)
+
+
+ACCEPTS = [None, "text/html", "application/json", "text/html, application/json", "text/html;q=0.9, */*;q=0.1"]
+
+
+@schemathesis.hook
+def before_generate_headers(context: Any, strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    def with_accept(pair: tuple[Any, str | None]) -> Any:
+        headers, accept = pair
+        return headers if accept is None else {**(headers or {}), "Accept": accept}
+
+    return st.tuples(strategy, st.sampled_from(ACCEPTS)).map(with_accept)

@@ -38,6 +38,7 @@ class Summary:
     failed: list[str] = field(default_factory=list)  # "check: METHOD path -> status" (unique)
     signups: Counter[int] = field(default_factory=Counter)  # POST /signups answers by status
     statuses: Counter[int] = field(default_factory=Counter)
+    by_operation: dict[str, Counter[int]] = field(default_factory=dict)  # "METHOD /path" -> statuses
     output: str = ""
 
     @property
@@ -54,6 +55,8 @@ class Summary:
             f"POST /signups answers by status: {dict(sorted(self.signups.items()))}; "
             f"accepted sign-ups: {self.valid_signups}"
         )
+        for operation, statuses in sorted(self.by_operation.items()):
+            lines.append(f"  {operation}: {dict(sorted(statuses.items()))}")
         lines += [f"FAILED {line}" for line in self.failed]
         return "\n".join(lines)
 
@@ -76,6 +79,9 @@ def read_report(path: Path, summary: Summary) -> Summary:
                 continue
             summary.requests += 1
             summary.statuses[status] += 1
+            case = cases.get(case_id, {}).get("value", {})
+            operation = f"{case.get('method')} {case.get('path')}"
+            summary.by_operation.setdefault(operation, Counter())[status] += 1
             request = interaction["request"]
             if request["method"] == "POST" and request["uri"].split("?")[0].endswith("/signups"):
                 summary.signups[status] += 1
@@ -83,8 +89,7 @@ def read_report(path: Path, summary: Summary) -> Summary:
                 summary.checks[check["name"]] += 1
                 if check["status"] == "failure":
                     summary.failures[check["name"]] += 1
-                    case = cases.get(case_id, {}).get("value", {})
-                    failed.add(f"{check['name']}: {case.get('method')} {case.get('path')} -> {status}")
+                    failed.add(f"{check['name']}: {operation} -> {status}")
     summary.failed = sorted(failed)
     return summary
 
