@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.boundary import JsonObject
-from shared.domain.errors import DomainError, Unavailable, ValidationFailed
+from shared.domain.errors import DomainError, RateLimited, Unavailable, ValidationFailed
 from shared.observability import logger_for
 
 RETRY_AFTER_SECONDS = "30"
@@ -44,6 +44,8 @@ class Problem:
 
 def from_domain(error: DomainError) -> Problem:
     retry = RETRY_AFTER_SECONDS if isinstance(error, Unavailable) else None
+    if isinstance(error, RateLimited) and error.retry_after_seconds:
+        retry = str(error.retry_after_seconds)  # CONTRACT.md: 429 carries Retry-After too
     return Problem(error.code, error.status, error.message, error.fields, retry)
 
 

@@ -337,6 +337,9 @@ def test_signups_are_rate_limited_per_address(aws, monkeypatch):
     assert statuses == [201, 200, 200, 429]
     answer = sign_up([event_id])
     assert answer.json()["error"]["code"] == "rate_limited"
+    # Until the hour's window ends (the clock is frozen at FIXED_NOW).
+    window_end = clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    assert answer.headers["retry-after"] == str(int((window_end - clock.now()).total_seconds()))
 
 
 def test_signups_are_rate_limited_per_source_ip(aws, monkeypatch):
