@@ -136,6 +136,7 @@ def run_fuzzer(base_url: str, *, seconds: int, seed: int, report_dir: Path) -> S
                 f"schemathesis wrote no report (exit {done.returncode}):\n{summary.output[-4000:]}"
             )
         read_report(report, summary)
+    (report_dir / "summary.txt").write_text(f"{summary.table()}\nseed {seed}\n", encoding="utf-8")
     return summary
 
 

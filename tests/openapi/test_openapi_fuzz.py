@@ -39,7 +39,7 @@ def test_fuzzing_the_document_finds_nothing_and_reaches_the_signup_logic(tmp_pat
     assert summary.failed == [], f"{summary.table()}\n{summary.output[-6000:]}"
     assert summary.exit_code == 0, summary.output[-6000:]
     for check in CHECKS:
-        assert summary.checks[check] > 100, (check, summary.table())
+        assert summary.checks[check] > 50, (check, summary.table())
     # The hooks' sign-ups got through validation to the sign-up itself, which stored and confirmed them.
     assert summary.valid_signups >= AT_LEAST_ACCEPTED_SIGNUPS, summary.table()
     assert summary.signups[201] >= 1 and confirmations, summary.table()
