@@ -45,8 +45,8 @@ class Problem:
 
 def from_domain(error: DomainError) -> Problem:
     retry = RETRY_AFTER_SECONDS if isinstance(error, Unavailable) else None
-    if isinstance(error, RateLimited):
-        retry = str(error.retry_after_seconds)
+    if isinstance(error, RateLimited) and error.retry_after_seconds:
+        retry = str(error.retry_after_seconds)  # CONTRACT.md: 429 carries Retry-After too
     return Problem(error.code, error.status, error.message, error.fields, retry)
 
 

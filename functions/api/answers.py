@@ -66,6 +66,19 @@ class UnsubscribeAnswer(Answer):
     cancelled: list[str]
 
 
+class LinkRequested(Answer):
+    accepted: Literal[True]
+
+
+class JoinAnswer(Answer):
+    """A join link that does not redirect: not open yet (`early`), still on the waiting list, or
+    over (`gone`, with 410)."""
+
+    status: Literal["early", "waitlisted", "gone"]
+    event_id: str
+    opens_at: str | None = None
+
+
 class ErrorDetail(Answer):
     code: str
     message: str

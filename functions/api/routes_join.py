@@ -51,7 +51,8 @@ def join(token: str) -> Response[str]:
     if prefers_html(router.current_event.headers, page=True):
         html = render("join.html", kind=answer.kind, event=event, when=when_in_words(event), opens=opens)
         return html_response(status, html)
-    body = {"status": answer.kind, "event_id": event.id}
-    if answer.opens_at:
-        body["opens_at"] = answer.opens_at.astimezone(event.zone).isoformat()
-    return json_response(status, body)
+    from functions.api.answers import JoinAnswer
+
+    opens_at = answer.opens_at.astimezone(event.zone).isoformat() if answer.opens_at else None
+    body = JoinAnswer.model_validate({"status": answer.kind, "event_id": event.id, "opens_at": opens_at})
+    return json_response(status, body.model_dump(mode="json", exclude_none=True))

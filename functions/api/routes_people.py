@@ -58,7 +58,9 @@ def request_manage_link() -> Response[str]:
     logger.info("manage link requested")
     if prefers_html(router.current_event.headers, page=False):
         return html_response(202, render("manage_link_sent.html"))
-    return json_response(202, {"accepted": True})
+    from functions.api.answers import LinkRequested
+
+    return json_response(202, LinkRequested(accepted=True).model_dump(mode="json"))
 
 
 def _manage_response(

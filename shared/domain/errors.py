@@ -37,10 +37,9 @@ class RateLimited(DomainError):
     status = 429
     message = "There have been too many sign-ups from here recently. Please try again later."
 
-    def __init__(self, retry_after_seconds: int = 3600) -> None:
-        super().__init__()
-        # When the limit's window ends: the answer's Retry-After (CONTRACT.md: 429 carries it).
-        self.retry_after_seconds = max(1, retry_after_seconds)
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds  # until the limit's window ends (Retry-After)
 
 
 class PayloadTooLarge(DomainError):

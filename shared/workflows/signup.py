@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import random
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from math import ceil
 
 from shared.domain.errors import RateLimited, Unavailable
 from shared.domain.models import RegistrationStatus, Suppression
@@ -139,8 +139,8 @@ class Signups:
             limits = self._limits(person_id, source_ip, now) if rate_limited else []
             commit = self._commit(plan, snapshot, person, limits, now)
             if commit is Commit.rate_limited:
-                window_ends = now.replace(minute=0, second=0, microsecond=0) + RATE_WINDOW
-                raise RateLimited(math.ceil((window_ends - now).total_seconds()))
+                window_end = now.replace(minute=0, second=0, microsecond=0) + RATE_WINDOW
+                raise RateLimited(retry_after_seconds=max(1, ceil((window_end - now).total_seconds())))
             if commit is Commit.lost_race:
                 self.retry.pause(attempt)
                 continue

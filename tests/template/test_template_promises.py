@@ -198,6 +198,8 @@ def test_admin_function_is_only_run_from_the_console(sam_template: dict[str, Any
 
 
 def test_api_function_answers_every_route_of_the_http_api(cfn_template: dict[str, Any]) -> None:
+    # One `$default` route for any method: every path and every method, TRACE or PROPFIND too,
+    # reaches ApiFunction, which answers 404 or 405 with Allow itself (CONTRACT.md), as locally.
     body = cfn_template["Resources"]["HttpApi"]["Properties"]["Body"]
 
     assert list(body["paths"]) == ["/$default"]
