@@ -1,7 +1,8 @@
 # Conversations on Co-production: developer commands. `make` (or `make help`) lists them.
 #
 # Tools with dependency pins that clash with ours live in their own venvs under .tools/:
-# SAM CLI (pins an older boto3) and checkov (pins old shared libraries).
+# SAM CLI (pins an older boto3), checkov (pins old shared libraries) and schemathesis (its own
+# hypothesis and requests).
 
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
@@ -37,12 +38,14 @@ OLDEST_TESTS := tests/unit/test_email_headers.py tests/unit/test_email_render.py
 tool_pin = $(shell $(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["tool"]["separate-venvs"]["$(1)"])')
 SAM_PIN := $(call tool_pin,sam)
 CHECKOV_PIN := $(call tool_pin,checkov)
+SCHEMATHESIS_PIN := $(call tool_pin,schemathesis)
 # The tools' venvs are not Lambda's code: whatever python3 is here.
 TOOLS_PYTHON ?= python3
 SAM := $(TOOLS)/sam/bin/sam
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 SAM_STAMP := $(TOOLS)/sam/.installed-$(SAM_PIN)
 CHECKOV_STAMP := $(TOOLS)/checkov/.installed-$(CHECKOV_PIN)
+SCHEMATHESIS_STAMP := $(TOOLS)/schemathesis/.installed-$(SCHEMATHESIS_PIN)
 
 # `make test`: pytest-xdist workers (auto: one per CPU; TEST_WORKERS=0 runs in this process). Each
 # folder whose tests share a session-scoped local stack is one group (tests/conftest.py), so each
@@ -87,7 +90,7 @@ lint: $(VENV_STAMP) ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: $(VENV_STAMP) $(OLDEST_STAMP) tools-checkov lint ## Lint, check template.yaml offline, run every test
+test: $(VENV_STAMP) $(OLDEST_STAMP) tools-checkov tools-schemathesis lint ## Lint, check template.yaml offline, run every test
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
 	@echo "The email tests again, on the oldest Python the project supports ($(OLDEST_VENV)):"
 	$(OLDEST_VENV)/bin/python -m pytest --noconftest -p no:cacheprovider -q $(OLDEST_TESTS)
@@ -155,6 +158,24 @@ $(CHECKOV_STAMP):
 	@touch $@
 
 tools-checkov: $(CHECKOV_STAMP) ## Install checkov into .tools/checkov (used by tests/template)
+
+$(SCHEMATHESIS_STAMP):
+	rm -rf $(TOOLS)/schemathesis
+	$(TOOLS_PYTHON) -m venv $(TOOLS)/schemathesis
+	$(TOOLS)/schemathesis/bin/pip install --quiet '$(SCHEMATHESIS_PIN)'
+	@touch $@
+
+tools-schemathesis: $(SCHEMATHESIS_STAMP) ## Install schemathesis into .tools/schemathesis (used by tests/openapi)
+
+# `make test` fuzzes the local stack against its OpenAPI document for about a minute
+# (tests/openapi); `make fuzz-api` for longer, with its own stack.
+FUZZ_API_SECONDS ?= 600
+FUZZ_API_SEED ?= 20261130
+.PHONY: fuzz fuzz-api tools-schemathesis
+fuzz-api: $(VENV_STAMP) tools-schemathesis ## Fuzz the local stack against /openapi.json (FUZZ_API_SECONDS=600, FUZZ_API_SEED)
+	$(VENV_PY) -m tests.openapi.runner --seconds $(FUZZ_API_SECONDS) --seed $(FUZZ_API_SEED)
+
+fuzz: fuzz-api ## The long fuzzing runs
 
 # samconfig.toml (repository root) sets build_in_source and the stack's deploy defaults.
 deploy: tools-sam ## sam build, then sam deploy --guided (needs an AWS account)

@@ -231,7 +231,7 @@ METHOD = """\
   each HTTP attempt is counted per (service, operation), botocore's own retries included. Each
   operation goes through the real `functions.api.handler.lambda_handler` with an API Gateway HTTP
   API v2 event. Rows marked "cold container" are the first call after `shared.services.reset()`
-  (it reads the token secret, once per container, whatever the route); every other row is warm.
+  (it reads each secret it needs, once per container, when first needed); every other row is warm.
   SES failure is a `429 TooManyRequestsException` answered at the HTTP level ahead of moto, so
   botocore's retry runs as it would in Lambda. Sign-up target: at most 2 DynamoDB requests and
   1 SES-or-SQS request, whatever the number of events.
@@ -241,7 +241,19 @@ METHOD = """\
 """
 
 
+# docs/performance.md below this line is written by hand (the capacity calculation, which
+# tests/template/test_template_capacity.py holds template.yaml to): each run keeps it as it is.
+HAND_WRITTEN = "<!-- Written by hand below this line: `make bench` keeps it as it is. -->"
+
+
+def hand_written() -> list[str]:
+    existing = DOC.read_text() if DOC.exists() else ""
+    start = existing.find(HAND_WRITTEN)
+    return ["", existing[start:].rstrip("\n"), ""] if start >= 0 else []
+
+
 def write_doc(sections: list[Table], notes: list[str], elapsed: float) -> None:
+    kept = hand_written()
     parts = [
         "# Performance",
         "",
@@ -255,7 +267,7 @@ def write_doc(sections: list[Table], notes: list[str], elapsed: float) -> None:
     ]
     for table in sections:
         parts += [f"## {table.title}", "", render_markdown(table), ""]
-    parts += ["## Findings", "", *[f"- {note}" for note in notes], "", METHOD + MORNING_METHOD]
+    parts += ["## Findings", "", *[f"- {note}" for note in notes], "", METHOD + MORNING_METHOD, *kept]
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(parts))
 

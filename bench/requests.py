@@ -156,7 +156,7 @@ def _scenarios(counter: RequestCounter) -> list[Row]:
         "POST /signups, 1 event, cold container",
         lambda: sign_up([first], "cold@example.org", ip=client_ip(1)),
         target=True,
-        note="first call in a container: the token secret is read once per container",
+        note="first call in a container: the person-id key and the signing keys are read, once per container",
     )
     count("POST /signups, 1 event", lambda: sign_up([first], "one@example.org", ip=client_ip(2)), target=True)
     count(

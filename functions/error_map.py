@@ -6,6 +6,7 @@ shapes as `{"error": {...}}` with its HTTP status (and pages), and AdminFunction
 - A validation error becomes `validation_error` with `fields`: flat field names (`body` for the
   body as a whole), each with a sentence for a person, never a validator's wording where a
   friendlier one is known, and never echoing the input.
+- `rate_limited` (429) carries Retry-After: the seconds until the limit's window ends.
 - Anything else is `unavailable` (503, Retry-After): logged by type and stack, never its message
   (messages can carry addresses or names), and no stack trace reaches a caller.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.boundary import JsonObject
-from shared.domain.errors import DomainError, Unavailable, ValidationFailed
+from shared.domain.errors import DomainError, RateLimited, Unavailable, ValidationFailed
 from shared.observability import logger_for
 
 RETRY_AFTER_SECONDS = "30"
@@ -44,6 +45,8 @@ class Problem:
 
 def from_domain(error: DomainError) -> Problem:
     retry = RETRY_AFTER_SECONDS if isinstance(error, Unavailable) else None
+    if isinstance(error, RateLimited) and error.retry_after_seconds:
+        retry = str(error.retry_after_seconds)  # CONTRACT.md: 429 carries Retry-After too
     return Problem(error.code, error.status, error.message, error.fields, retry)
 
 

@@ -17,7 +17,9 @@ class Settings(BaseModel):
 
     table_name: str = Field(alias="TABLE_NAME")
     outbound_queue_url: str = Field(default="", alias="OUTBOUND_QUEUE_URL")
+    # The person-id key (never rotated) and the signing keys (rotated): shared/domain/tokens.py.
     token_secret_arn: str = Field(alias="TOKEN_SECRET_ARN")
+    signing_keys_secret_arn: str = Field(alias="SIGNING_KEYS_SECRET_ARN")
     public_base_url: str = Field(alias="PUBLIC_BASE_URL")
     sender_address: str = Field(default="events@example.org", alias="SENDER_ADDRESS")
     sender_name: str = Field(default="Conversations on Co-production", alias="SENDER_NAME")
@@ -38,6 +40,8 @@ class Settings(BaseModel):
     export_bucket: str = Field(default="", alias="EXPORT_BUCKET")
     # ApiFunction's SNS topic for notices to the admins (empty: none are sent).
     admin_notices_topic_arn: str = Field(default="", alias="ADMIN_NOTICES_TOPIC_ARN")
+    # Hosts a join link may lead to besides zoom.us and zoomgov.com (the JoinUrlHosts parameter).
+    join_url_hosts: str = Field(default="", alias="JOIN_URL_HOSTS")
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 
@@ -61,3 +65,10 @@ def get_settings() -> Settings:
 
 def reset_settings() -> None:
     get_settings.cache_clear()
+
+
+def join_hosts() -> tuple[str, ...]:
+    """The hosts (and their subdomains) an event's join link may lead to."""
+    from shared.domain.join_urls import allowed_hosts  # only admin actions and /join need it
+
+    return allowed_hosts(get_settings().join_url_hosts)

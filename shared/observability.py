@@ -29,3 +29,18 @@ def metrics_for(service: str) -> Metrics:
 def count(metrics: Metrics, name: str, value: int = 1) -> None:
     """Add `value` to the count `name` in this invocation's metrics."""
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+# Stored items the stores could not read in this invocation (shared/stores/unreadable.py notes
+# them): each handler counts them as its `UnreadableRecords` metric, which an alarm watches.
+_unreadable = [0]
+
+
+def note_unreadable() -> None:
+    _unreadable[0] += 1
+
+
+def take_unreadable() -> int:
+    """How many unreadable items were met since the last call (and start again from zero)."""
+    found, _unreadable[0] = _unreadable[0], 0
+    return found

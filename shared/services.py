@@ -76,11 +76,26 @@ class Services:
 
     # --- domain values ----------------------------------------------------------------------------
 
+    def _secret(self, arn: str) -> str:
+        return str(self.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
+
+    @cached_property
+    def _person_secret(self) -> str:
+        return self._secret(self.settings.token_secret_arn)
+
     @cached_property
     def keys(self) -> tokens.Keys:
-        """The token and person-id keys, from Secrets Manager, once per container."""
-        secret = self.client("secretsmanager").get_secret_value(SecretId=self.settings.token_secret_arn)
-        return tokens.Keys.from_secret(secret["SecretString"])
+        """The person-id key (TokenSecret) and the signing keys (SigningKeysSecret), each read
+        from Secrets Manager when first needed, once per container (the signing keys again when a
+        token names a key added since)."""
+        settings = self.settings
+        return tokens.Keys(
+            lambda: tokens.person_key(self._person_secret),
+            lambda: tokens.SigningKeys.from_secret(
+                self._secret(settings.signing_keys_secret_arn),
+                lambda: tokens.first_signing_key(self._person_secret),
+            ),
+        )
 
     def person_id_for(self, address: str) -> str:
         return tokens.person_id_for(address, self.keys)
@@ -242,7 +257,7 @@ class Services:
     def registration_exports(self) -> Exports:
         from shared.workflows.exports import Exports
 
-        return Exports(self.stores.events, self.stores.registrations, self.exports)
+        return Exports(self.stores.events, self.stores.registrations, self.stores.people, self.exports)
 
     @cached_property
     def privacy(self) -> Privacy:

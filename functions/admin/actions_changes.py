@@ -15,6 +15,11 @@ from shared.workflows import admin_events
 from shared.workflows.previews import PreviewKind
 
 EventId = Field(min_length=1, max_length=100)
+UNREADABLE_WARNING = {
+    "code": "unreadable_event",
+    "message": "This event's stored record cannot be read, so nobody could be emailed about the "
+    "cancellation. To tell its registrants, rewrite it with update_event first, then cancel it.",
+}
 Message = Field(default=None, max_length=2000, description="Shown in the email, in the admin's words")
 
 
@@ -46,6 +51,17 @@ class CancelEvent(ActionModel):
 
 @action("cancel_event", CancelEvent)
 def cancel_event(request: CancelEvent) -> JsonObject:
+    unreadable = services.get().event_admin.cancel_unreadable(request.event_id, dry_run=request.dry_run)
+    if unreadable is not None:
+        logger.info(
+            "unreadable event cancelled", extra={"event_id": unreadable.id, "dry_run": request.dry_run}
+        )
+        return {
+            "event": {**unreadable.view(), "status": "cancelled" if not request.dry_run else "unreadable"},
+            "notified": 0,
+            "dry_run": request.dry_run,
+            "warnings": [UNREADABLE_WARNING],
+        }
     event, notified = services.get().notices.cancel_event(
         request.event_id, request.message or "", dry_run=request.dry_run, now=clock.now()
     )

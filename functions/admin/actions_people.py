@@ -15,30 +15,37 @@ from pydantic import Field, field_validator, model_validator
 from functions.admin.registry import ActionModel, action, logger
 from shared import clock, services
 from shared.boundary import JsonObject
-from shared.domain.models import RegistrationStatus, Role, check_address, has_control_characters
-from shared.domain.people import Registration
+from shared.domain.models import (
+    RegistrationStatus,
+    Role,
+    address_forms,
+    check_address,
+    has_control_characters,
+)
+from shared.domain.people import Registrant
 from shared.domain.signup import Newcomer
 
 EventId = Field(min_length=1, max_length=100)
 
 
-def registration_view(registration: Registration) -> JsonObject:
-    view = registration.model_dump(
+def registration_view(registrant: Registrant) -> JsonObject:
+    """What an admin sees of a registration: the person (their own details, as they keep them)
+    and the place."""
+    view: JsonObject = registrant.registration.model_dump(
         mode="json",
         include={
             "person_id",
-            "email",
-            "name",
             "role",
-            "organisation",
             "access_needs",
             "status",
             "registered_at",
             "link_sent_at",
             "opened_at",
+            "send_failures",
         },
     )
-    view["has_email"] = bool(registration.email)
+    view.update(email=registrant.email, name=registrant.name, organisation=registrant.organisation)
+    view["has_email"] = bool(registrant.email)
     return view
 
 
@@ -50,7 +57,10 @@ class ListRegistrations(ActionModel):
 @action("list_registrations", ListRegistrations)
 def list_registrations(request: ListRegistrations) -> JsonObject:
     event, found = services.get().registrations.roster(request.event_id)
-    counts = {status.value: sum(1 for r in found if r.status is status) for status in RegistrationStatus}
+    counts = {
+        status.value: sum(1 for r in found if r.registration.status is status)
+        for status in RegistrationStatus
+    }
     return {
         "event_id": event.id,
         "title": event.title,
@@ -92,12 +102,16 @@ def add_registration(request: AddRegistration) -> JsonObject:
         email=request.email or "",
         organisation=request.organisation,
     )
-    registration, confirmation = services.get().signups.add_by_admin(newcomer, clock.now())
+    app = services.get()
+    registration, confirmation = app.signups.add_by_admin(newcomer, clock.now())
     logger.info(
         "registration added by an admin",
         extra={"event_id": request.event_id, "has_email": bool(request.email)},
     )
-    return {"registration": registration_view(registration), "confirmation": confirmation}
+    return {
+        "registration": registration_view(app.registrations.registrant(registration)),
+        "confirmation": confirmation,
+    }
 
 
 class CancelRegistration(ActionModel):
@@ -121,18 +135,23 @@ class CancelRegistration(ActionModel):
 @action("cancel_registration", CancelRegistration)
 def cancel_registration(request: CancelRegistration) -> JsonObject:
     app = services.get()
-    person_id = request.person_id or app.person_id_for(request.email or "")
+    person_id = request.person_id or app.person_id_for(address_forms(request.email or "")[0])
     registration, changed = app.registrations.cancel_by_admin(request.event_id, person_id, clock.now())
     logger.info(
         "registration cancelled by an admin", extra={"event_id": request.event_id, "changed": changed}
     )
-    return {"registration": registration_view(registration), "changed": changed}
+    return {"registration": registration_view(app.registrations.registrant(registration)), "changed": changed}
 
 
 class ResendLink(ActionModel):
     action: Literal["resend_link"] = "resend_link"
     event_id: str = EventId
     email: str = Field(min_length=3, max_length=254)
+
+    @field_validator("email")
+    @classmethod
+    def _deliverable(cls, value: str) -> str:
+        return check_address(value)
 
 
 @action("resend_link", ResendLink)

@@ -28,7 +28,7 @@ from functions.admin import (  # noqa: F401
 from functions.admin.registry import ACTIONS, logger
 from shared.boundary import JsonObject
 from shared.domain.errors import DomainError, ValidationFailed
-from shared.observability import count, metrics_for
+from shared.observability import count, metrics_for, take_unreadable
 
 
 def _failure(problem: error_map.Problem) -> JsonObject:
@@ -76,6 +76,8 @@ metrics = metrics_for("admin")
 def lambda_handler(event: JsonObject, context: LambdaContext) -> JsonObject:
     answer = run_action(event)
     count(metrics, "AdminActionsRun" if answer["ok"] else "AdminActionsRefused")
+    if unreadable := take_unreadable():
+        count(metrics, "UnreadableRecords", unreadable)
     return answer
 
 

@@ -42,6 +42,21 @@ class ManageAnswer(Answer):
     registrations: list[ManagedRegistration]
 
 
+class ProfileAnswer(Answer):
+    name: str
+    role: Literal[
+        "lived_experience",
+        "academic",
+        "frontline_staff",
+        "manager",
+        "chief_executive",
+        "commissioner",
+        "government_official",
+        "other",
+    ]
+    organisation: str
+
+
 class CancelAnswer(Answer):
     cancelled: list[str]
 
@@ -49,6 +64,19 @@ class CancelAnswer(Answer):
 class UnsubscribeAnswer(Answer):
     unsubscribed: bool
     cancelled: list[str]
+
+
+class LinkRequested(Answer):
+    accepted: Literal[True]
+
+
+class JoinAnswer(Answer):
+    """A join link that does not redirect: not open yet (`early`), still on the waiting list, or
+    over (`gone`, with 410)."""
+
+    status: Literal["early", "waitlisted", "gone"]
+    event_id: str
+    opens_at: str | None = None
 
 
 class ErrorDetail(Answer):

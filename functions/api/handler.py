@@ -12,15 +12,16 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from functions import error_map
 from functions.api import routes_events, routes_join, routes_people, routes_signup
 from functions.api.pages import render
-from functions.api.routes_signup import metrics
 from functions.api.web import fields_from_errors, html_response, json_response, logger, prefers_html
 from shared.boundary import JsonObject
 from shared.domain.errors import DomainError, NotFound, Unavailable, ValidationFailed
+from shared.observability import count, metrics_for, take_unreadable
+
+metrics = metrics_for("api")  # the one metric set the routes add to (shared/observability.py)
 
 # Most requests (pages, GET /events) count nothing: not worth a warning on every container.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -65,6 +66,8 @@ def _allowed_methods(path: str) -> list[str]:
     for route in app._static_routes + app._dynamic_routes:
         if route.rule.match(path):
             methods.add(route.method)
+    if "GET" in methods:
+        methods.add("HEAD")  # answered like GET, without the body (lambda_handler)
     return sorted(methods)
 
 
@@ -85,50 +88,11 @@ def _unexpected(error: Exception) -> Response[str]:
     return error_response(error_map.from_unexpected(error, "api"))
 
 
-@app.get("/openapi.json", include_in_schema=False)
+@app.get("/openapi.json", summary="This API's OpenAPI document: every route, every answer")
 def openapi() -> Response[str]:
-    return json_response(200, openapi_document())
+    from functions.api.openapi import openapi_document  # only this route needs it (cold start)
 
-
-def openapi_document() -> JsonObject:
-    """The OpenAPI document generated from the routes, with the bodies the routes read and answer
-    themselves (models imported here, not at cold start)."""
-    import json
-
-    from functions.api.answers import SignupAnswer
-    from shared.domain.signup_form import SignupRequest
-
-    document: JsonObject = json.loads(
-        app.get_openapi_json_schema(
-            title="Conversations on Co-production",
-            version="1.0.0",
-            summary="Sign up for Conversations on Co-production, a free monthly online event series.",
-        )
-    )
-    components = document.setdefault("components", {}).setdefault("schemas", {})
-
-    def component(model: type[BaseModel]) -> JsonObject:
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        for name, definition in schema.pop("$defs", {}).items():
-            components.setdefault(name, definition)
-        components[model.__name__] = schema
-        return {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
-
-    signups = document.get("paths", {}).get("/signups", {}).get("post")
-    if signups is not None:
-        body = component(SignupRequest)
-        signups["requestBody"] = {
-            "required": True,
-            "content": {"application/json": body, "application/x-www-form-urlencoded": body},
-        }
-        answer = {"application/json": component(SignupAnswer)}
-        signups.setdefault("responses", {}).update(
-            {
-                "200": {"description": "Nothing new: already registered", "content": answer},
-                "201": {"description": "Registered or put on a waiting list", "content": answer},
-            }
-        )
-    return document
+    return json_response(200, openapi_document(app))
 
 
 # Flushes what the routes counted (SignUps, SignUpsRefused, EmailsSent, EmailsQueued, LinksOpened)
@@ -136,7 +100,17 @@ def openapi_document() -> JsonObject:
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: JsonObject, context: LambdaContext) -> JsonObject:
-    return app.resolve(event, context)
+    http = event.get("requestContext", {}).get("http", {})
+    head = http.get("method") == "HEAD"
+    if head:
+        # HEAD is answered like GET (CONTRACT.md): the same status and headers, no body.
+        event = {**event, "requestContext": {**event["requestContext"], "http": {**http, "method": "GET"}}}
+    try:
+        result = app.resolve(event, context)
+    finally:
+        if unreadable := take_unreadable():
+            count(metrics, "UnreadableRecords", unreadable)
+    return {**result, "body": "", "isBase64Encoded": False} if head else result
 
 
 cold_start.end()

@@ -34,6 +34,9 @@ def join(token: str) -> Response[str]:
     answer = resolve_join(app.stores.events, app.stores.registrations, app.schedule, event_id, person_id, now)
     if answer.first_open:
         count(metrics, "LinksOpened", 1)
+    if answer.kind == "not_ready":
+        count(metrics, "JoinUrlRefused", 1)
+        logger.warning("stored join URL refused", extra={"event_id": event_id})
     logger.info("join link", extra={"outcome": answer.kind})
     if answer.kind == "unknown" or answer.event is None:
         raise NotFound(BAD_LINK)
@@ -48,7 +51,8 @@ def join(token: str) -> Response[str]:
     if prefers_html(router.current_event.headers, page=True):
         html = render("join.html", kind=answer.kind, event=event, when=when_in_words(event), opens=opens)
         return html_response(status, html)
-    body = {"status": answer.kind, "event_id": event.id}
-    if answer.opens_at:
-        body["opens_at"] = answer.opens_at.astimezone(event.zone).isoformat()
-    return json_response(status, body)
+    from functions.api.answers import JoinAnswer
+
+    opens_at = answer.opens_at.astimezone(event.zone).isoformat() if answer.opens_at else None
+    body = JoinAnswer.model_validate({"status": answer.kind, "event_id": event.id, "opens_at": opens_at})
+    return json_response(status, body.model_dump(mode="json", exclude_none=True))

@@ -16,9 +16,10 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from functions.api.pages import render
 from functions.api.web import html_response, json_response, logger, prefers_html, read_body, validation_failed
 from shared import clock, services
+from shared.boundary import JsonObject
 from shared.domain import tokens
 from shared.domain.errors import NotFound, ValidationFailed
-from shared.domain.models import check_address
+from shared.domain.models import ROLE_LABELS, check_address
 from shared.domain.timefmt import when_in_words
 from shared.domain.tokens import Purpose
 
@@ -53,29 +54,47 @@ def request_manage_link() -> Response[str]:
     except ValidationError as error:
         raise validation_failed(error) from None
     app = services.get()
-    sent = app.registrations.send_manage_link(app.person_id_for(request.email), clock.now())
-    logger.info("manage link requested", extra={"sent": sent})
+    app.registrations.request_manage_link(app.person_id_for(request.email))
+    logger.info("manage link requested")
     if prefers_html(router.current_event.headers, page=False):
         return html_response(202, render("manage_link_sent.html"))
-    return json_response(202, {"accepted": True})
+    from functions.api.answers import LinkRequested
+
+    return json_response(202, LinkRequested(accepted=True).model_dump(mode="json"))
 
 
 def _manage_response(
-    token: str, person_id: str, *, status: int = 200, cancelled: list[str] | None = None
+    token: str,
+    person_id: str,
+    *,
+    status: int = 200,
+    cancelled: list[str] | None = None,
+    saved: bool = False,
+    errors: dict[str, str] | None = None,
+    values: JsonObject | None = None,
 ) -> Response[str]:
     wants_page = prefers_html(router.current_event.headers, page=True)
     if cancelled is not None and not wants_page:
         from functions.api.answers import CancelAnswer
 
         return json_response(status, CancelAnswer(cancelled=cancelled).model_dump(mode="json"))
-    name, rows = services.get().registrations.manage_view(person_id, clock.now())
+    person, rows = services.get().registrations.manage_view(person_id, clock.now())
+    name = person.name if person else ""
     if wants_page:
+        details = {"name": name, "role": person.role.value if person else "", "organisation": ""}
+        if person is not None:
+            details["organisation"] = person.organisation
         html = render(
             "manage.html",
             name=name,
             rows=[(r, e, when_in_words(e)) for r, e in rows],
             token=token,
             cancelled=cancelled,
+            saved=saved,
+            errors=errors or {},
+            details={**details, **{k: str(v) for k, v in (values or {}).items() if k in details}},
+            roles=list(ROLE_LABELS.items()),
+            has_profile=person is not None,
         )
         return html_response(status, html)
     from functions.api.answers import ManageAnswer, ManagedRegistration
@@ -116,6 +135,34 @@ def manage_cancel() -> Response[str]:
     )
     logger.info("places cancelled", extra={"count": len(cancelled)})
     return _manage_response(str(token), person_id, cancelled=cancelled)
+
+
+@router.post("/manage/profile", summary="Change my name, role or organisation")
+def manage_profile() -> Response[str]:
+    from shared.domain.forms import ProfileForm
+
+    data, _is_form = read_body(router.current_event)
+    token = data.get("token") or router.current_event.get_query_string_value("token")
+    token = token if isinstance(token, str) else None
+    person_id = _person_from(token, Purpose.MANAGE)
+    wants_page = prefers_html(router.current_event.headers, page=True)
+    try:
+        form = ProfileForm.model_validate({**data, "token": token})
+    except ValidationError as error:
+        failed = validation_failed(error)
+        if wants_page:
+            return _manage_response(str(token), person_id, status=422, errors=failed.fields, values=data)
+        raise failed from None
+    organisation = form.organisation or ""
+    if not services.get().registrations.change_profile(person_id, form.name, form.role, organisation):
+        raise NotFound(BAD_LINK)
+    logger.info("profile changed")
+    if wants_page:
+        return _manage_response(str(token), person_id, saved=True)
+    from functions.api.answers import ProfileAnswer
+
+    answer = ProfileAnswer(name=form.name, role=form.role.value, organisation=organisation)
+    return json_response(200, answer.model_dump(mode="json"))
 
 
 @router.get("/unsubscribe", summary="A page with a button to unsubscribe (changes nothing)")

@@ -24,7 +24,7 @@ from shared.observability import count, metrics_for
 
 if TYPE_CHECKING:  # imported by the first sign-up, not by every request (cold start)
     from functions.api.answers import SignupAnswer
-    from shared.domain.signup_form import SignupRequest
+    from shared.domain.forms import SignupRequest
     from shared.workflows.signup import SignupOutcome
 
 router = APIGatewayHttpRouter()
@@ -77,8 +77,6 @@ def signup_page(
 def _answer(outcome: SignupOutcome) -> SignupAnswer:
     from functions.api.answers import SignupAnswer, SignupRegistration, SignupResult
 
-    if outcome.honeypot:
-        return SignupAnswer(signup=SignupResult(registrations=[], confirmation="sent"))
     return SignupAnswer(
         signup=SignupResult(
             registrations=[SignupRegistration(event_id=i.event.id, status=i.status) for i in outcome.items],
@@ -101,6 +99,9 @@ def _count_and_notify(request: SignupRequest, outcome: SignupOutcome) -> None:
     count(metrics, "SignUps", len(new))
     if outcome.send_confirmation and outcome.confirmation == "sent":
         count(metrics, "EmailsSent", 1)
+    elif outcome.not_queued:
+        count(metrics, "ConfirmationsNotQueued", 1)
+        logger.error("sign-up stored, but neither SES nor the queue took its confirmation")
     elif outcome.send_confirmation and outcome.confirmation == "queued":
         count(metrics, "EmailsQueued", 1)
     # Access needs are kept only with their own consent, and only on new registrations.
@@ -134,7 +135,7 @@ def create_signup() -> Response[str]:
         raise
     wants_page = is_form and prefers_html(event.headers, page=False)
     own_page = wants_page and _from_signup_page(data)
-    from shared.domain.signup_form import SignupRequest
+    from shared.domain.forms import SignupRequest
 
     try:
         try:
@@ -176,8 +177,7 @@ def create_signup() -> Response[str]:
                 "thanks.html",
                 items=[(i, when_in_words(i.event)) for i in outcome.items],
                 confirmation=answer.signup.confirmation,
-                honeypot=outcome.honeypot,
-                links=services.get().links if not outcome.honeypot else None,
+                links=services.get().links,
             ),
         )
     if wants_page:

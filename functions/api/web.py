@@ -114,6 +114,10 @@ _FRIENDLY: dict[str, dict[str, str]] = {
         "missing": "Enter your email address",
         "value_error": "Enter an email address in the correct format, like name@example.com",
         "string_too_long": "Enter an email address in the correct format, like name@example.com",
+        "email_not_ascii": (
+            "Your email address can only use the letters a to z, numbers and . _ - + before the @."
+            " Our email service cannot send to other letters. Please use another address."
+        ),
     },
     "role": {
         "missing": "Select the option that best describes you",

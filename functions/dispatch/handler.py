@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import clock, services
 from shared.boundary import JsonObject
-from shared.observability import count, logger_for, metrics_for
+from shared.observability import count, logger_for, metrics_for, take_unreadable
 
 logger = logger_for("dispatch")
 metrics = metrics_for("dispatch")
@@ -42,6 +42,14 @@ def check_heartbeat(scheduled: datetime) -> JsonObject:
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: JsonObject, context: LambdaContext) -> JsonObject:
+    try:
+        return _run(event)
+    finally:
+        if unreadable := take_unreadable():
+            count(metrics, "UnreadableRecords", unreadable)
+
+
+def _run(event: JsonObject) -> JsonObject:
     event = event if isinstance(event, dict) else {}
     now = clock.now()
     heartbeat = _moment(event.get("check_heartbeat"))

@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import clock, services
 from shared.boundary import JsonObject
+from shared.domain.people import FailureReason
 from shared.mail.jobs import (
     ConfirmationJob,
     Job,
@@ -33,8 +34,9 @@ from shared.mail.jobs import (
     PlaceOfferedJob,
     read_job,
 )
+from shared.mail.mailer import Undeliverable
 from shared.mail.transport import STOPPING_CODES, SendFailed
-from shared.observability import count, logger_for, metrics_for
+from shared.observability import count, logger_for, metrics_for, take_unreadable
 from shared.workflows.sending import BatchResult, Deadline, SendingStopped
 
 logger = logger_for("sender")
@@ -82,6 +84,15 @@ def _deadline() -> Deadline:
     return Deadline(lambda: context.get_remaining_time_in_millis() / 1000)
 
 
+def _note_failure(job: Job, reason: FailureReason) -> None:
+    registrations, now = services.get().registrations, clock.now()
+    if isinstance(job, ConfirmationJob):
+        events = [entry.event_id for entry in job.events]
+        registrations.note_failure(job.person_id, events, "confirmation", reason, now)
+    elif isinstance(job, PlaceOfferedJob):
+        registrations.note_failure(job.person_id, [job.event_id], "place_offered", reason, now)
+
+
 def handle(job: Job) -> None:
     try:
         outcome = HANDLERS[type(job)](job, clock.now(), _deadline())
@@ -94,11 +105,20 @@ def handle(job: Job) -> None:
         if not isinstance(job, JoinLinksJob | NoticeJob):
             count(metrics, "EmailsFailed")  # a single email, retried by the queue
         raise
+    except Undeliverable as failure:
+        # It can never go to this person: mark them failed; the message is done, not retried.
+        _note_failure(job, failure.reason)
+        count(metrics, "RecipientsFailed")
+        logger.warning(
+            "an email cannot go to its recipient", extra={"kind": job.kind, "reason": failure.reason}
+        )
+        return
     if isinstance(outcome, BatchResult):
         batch = "JoinLinks" if isinstance(job, JoinLinksJob) else "Notices"
         count(metrics, f"{batch}Sent", outcome.sent)
         if outcome.rejected:
             count(metrics, f"{batch}Rejected", outcome.rejected)
+            count(metrics, "RecipientsFailed", outcome.rejected)
         extra = {
             "kind": job.kind,
             "sent": outcome.sent,
@@ -121,9 +141,13 @@ def send_one(record: SQSRecord) -> None:
 def lambda_handler(event: JsonObject, context: LambdaContext) -> PartialItemFailureResponse:
     global _context
     _context = context  # one invocation at a time per execution environment
-    return process_partial_response(
-        event=event, record_handler=send_one, processor=processor, context=context
-    )
+    try:
+        return process_partial_response(
+            event=event, record_handler=send_one, processor=processor, context=context
+        )
+    finally:
+        if unreadable := take_unreadable():
+            count(metrics, "UnreadableRecords", unreadable)
 
 
 cold_start.end()

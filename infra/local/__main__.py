@@ -10,7 +10,9 @@ Ready when `GET /events` answers 200. Ctrl-C (or SIGTERM) stops it.
 
 Environment: PORT (3000; 0 picks a free port), SEED (1), SIGNUP_LIMITS (on; `off` for load
 tests), SENDER_ADDRESS (events@example.org), ALLOWED_ORIGINS (the template's AllowedOrigins,
-for CORS), LOCAL_CONCURRENCY (1 invocation at a time per function), LOCAL_ACCESS_LOG (on).
+for CORS), API_THROTTLING_RATE_LIMIT and API_THROTTLING_BURST_LIMIT (the template's 25 and 50:
+the HTTP API's throttling, emulated), LOCAL_CONCURRENCY (1 invocation at a time per function),
+LOCAL_ACCESS_LOG (on).
 """
 
 from __future__ import annotations
@@ -140,6 +142,13 @@ def main() -> int:
     return 0
 
 
+# The HTTP API's stage throttling, emulated by the adapter: the template's defaults unless given.
+THROTTLING_PARAMETERS = {
+    "ApiThrottlingRateLimit": "API_THROTTLING_RATE_LIMIT",
+    "ApiThrottlingBurstLimit": "API_THROTTLING_BURST_LIMIT",
+}
+
+
 def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
     import boto3
 
@@ -149,6 +158,7 @@ def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
     from infra.local.resources import create_stack, load_template, parameter_defaults
     from infra.local.seed import seed_demo_events
     from infra.local.server import Gateway, cors_from_template
+    from infra.local.throttle import throttle_from_template
     from shared import aws, clock, config, services
 
     try:
@@ -168,6 +178,9 @@ def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
     }
     if os.environ.get("ALLOWED_ORIGINS"):
         parameters["AllowedOrigins"] = os.environ["ALLOWED_ORIGINS"]
+    for name, variable in THROTTLING_PARAMETERS.items():
+        if os.environ.get(variable):
+            parameters[name] = os.environ[variable]
     stack = create_stack(parameters, region=REGION, template=template)
     limits = os.environ.get("SIGNUP_LIMITS")
     os.environ.update(stack.environment)
@@ -197,6 +210,7 @@ def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
         outbox=Outbox(account_id, REGION),
         account_id=account_id,
         cors=cors_from_template(template, api_events, all_parameters),
+        throttle=throttle_from_template(template, api_events, all_parameters),
     )
 
     seeded = 0

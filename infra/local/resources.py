@@ -146,6 +146,9 @@ def create_stack(
         if resource["Type"] == "AWS::SecretsManager::Secret":
             generate = resource["Properties"].get("GenerateSecretString", {})
             value = secrets.token_urlsafe(int(generate.get("PasswordLength", 64)))
+            if "GenerateStringKey" in generate:  # as Secrets Manager does: the template with one key added
+                shaped = json.loads(generate.get("SecretStringTemplate", "{}"))
+                value = json.dumps({**shaped, generate["GenerateStringKey"]: value})
             arn = secretsmanager.create_secret(Name=f"{stack_name}-{logical}", SecretString=value)["ARN"]
             stack.physical[logical] = arn
             stack.arns[logical] = arn

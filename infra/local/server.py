@@ -14,6 +14,10 @@ captures from real HTTP APIs (see tests/fixtures/README.md):
   (`application/x-www-form-urlencoded`) included, arrives base64-encoded with
   `isBase64Encoded: true`. No body, no `body` key.
 - `pathParameters` and `stageVariables` are absent: one `$default` route, the `$default` stage.
+- Every method reaches the function, whatever its name (`TRACE`, `PROPFIND`, `FOO`), as the
+  `$default` route's `ANY` passes them all: the app answers 405 with `Allow` itself.
+- The stage's throttling (`DefaultRouteSettings`) is API Gateway's own 429 before the function
+  (infra/local/throttle.py); CORS preflights are answered here too, as API Gateway does.
 
 The adapter also serves the local-only routes itself (never the Lambda code): see CONTRACT.md.
 """
@@ -36,12 +40,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra.local.functions import FunctionError, Invoker, UnknownFunction
 from infra.local.outbox import Outbox, render_html
+from infra.local.throttle import TokenBucket
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 TEXT_MEDIA_TYPES = {"application/json", "application/xml", "application/javascript"}
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 INTERNAL_SERVER_ERROR = {"message": "Internal Server Error"}
+TOO_MANY_REQUESTS = {"message": "Too Many Requests"}
 
 
 @dataclass(frozen=True)
@@ -301,9 +307,11 @@ class Gateway:
         api_id: str | None = None,
         now: Callable[[], datetime] | None = None,
         cors: CorsConfig | None = None,
+        throttle: TokenBucket | None = None,
     ) -> None:
         self.api = api
         self.cors = cors
+        self.throttle = throttle
         self.invoker = invoker
         self.outbox = outbox
         self.account_id = account_id
@@ -321,6 +329,8 @@ class Gateway:
         path = request.path
         if path == "/" or path == "/_local" or path.startswith("/_local/"):
             answer = self._local(request, path)
+        elif self.throttle is not None and not self.throttle.take():
+            answer = _json_answer(429, TOO_MANY_REQUESTS)  # API Gateway's own: the function never runs
         elif self.cors and request.method == "OPTIONS" and request.header("access-control-request-method"):
             answer = self._preflight(request)
         else:
@@ -596,7 +606,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and answer.body:
             self.wfile.write(answer.body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
+    def __getattr__(self, name: str) -> Any:
+        # http.server answers 501 for a method without a `do_<METHOD>`; API Gateway passes every
+        # method to the `$default` route's function, which answers it (405 with Allow): so must we.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.server.quiet:

@@ -13,7 +13,7 @@ from infra.testkit import REGION, raw_table
 from infra.testkit.api import LambdaContext, outbox_headers
 from shared import services
 from shared.domain.models import RegistrationStatus, Role
-from shared.domain.people import Registration
+from shared.domain.people import Person, Registration
 
 
 class Crash(BaseException):
@@ -25,12 +25,15 @@ def add_registrants(event_id: str, count: int, *, prefix: str = "person", now: d
     event = services.get().stores.events.get(event_id)
     assert event is not None
     addresses = [f"{prefix}{n}@example.org" for n in range(count)]
+    ids = {address: services.get().person_id_for(address) for address in addresses}
+    raw_table.put_people(
+        Person(person_id=ids[address], email=address, name=f"Person {address.split('@')[0]}", role=Role.other)
+        for address in addresses
+    )
     raw_table.put_registrations(
         Registration(
             event_id=event_id,
-            person_id=services.get().person_id_for(address),
-            email=address,
-            name=f"Person {address.split('@')[0]}",
+            person_id=ids[address],
             role=Role.other,
             status=RegistrationStatus.registered,
             registered_at=now,

@@ -10,7 +10,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from shared import services
-from shared.domain.people import Registration
+from shared.domain.people import Person, Registration
 
 _plain = TypeDeserializer()
 _typed = TypeSerializer()
@@ -36,9 +36,37 @@ def person_key(person_id: str) -> dict[str, Any]:
     return {"PK": {"S": f"PERSON#{person_id}"}, "SK": {"S": "PROFILE"}}
 
 
+def _put_all(items: list[dict[str, Any]]) -> None:
+    requests = [{"PutRequest": {"Item": {k: _typed.serialize(v) for k, v in item.items()}}} for item in items]
+    for start in range(0, len(requests), 25):
+        client().batch_write_item(RequestItems={name(): requests[start : start + 25]})
+
+
+def put_people(people: Iterable[Person]) -> None:
+    """Profiles as the people store writes them, 25 to a BatchWriteItem."""
+    items = []
+    for person in people:
+        values = person.model_dump(mode="json", exclude_none=True, exclude={"person_id"})
+        values = {k: v for k, v in values.items() if v != ""}
+        items.append({"PK": f"PERSON#{person.person_id}", "SK": "PROFILE", **values})
+    _put_all(items)
+
+
+def marker_key(person_id: str) -> dict[str, Any]:
+    """The hash-only suppression marker, which outlives the profile."""
+    return {"PK": {"S": f"PERSON#{person_id}"}, "SK": {"S": "SUPPRESSION"}}
+
+
+def expire(key: dict[str, Any]) -> None:
+    """What DynamoDB's TTL does to an item whose `expires_at` has passed: delete it, unconditionally."""
+    item = get_item(key)
+    assert item is not None and "expires_at" in item, "only an item with an expiry is deleted by TTL"
+    client().delete_item(TableName=name(), Key=key)
+
+
 def put_registrations(registrations: Iterable[Registration]) -> None:
     """Registration items as the registrations store writes them, 25 to a BatchWriteItem."""
-    requests = []
+    items = []
     for registration in registrations:
         values = registration.model_dump(mode="json", exclude_none=True)
         values.update(
@@ -49,9 +77,14 @@ def put_registrations(registrations: Iterable[Registration]) -> None:
                 "GSI2SK": registration.event_id,
             }
         )
-        requests.append({"PutRequest": {"Item": {k: _typed.serialize(v) for k, v in values.items()}}})
-    for start in range(0, len(requests), 25):
-        client().batch_write_item(RequestItems={name(): requests[start : start + 25]})
+        items.append(values)
+    _put_all(items)
+
+
+def put_item(values: dict[str, Any]) -> None:
+    """One item exactly as given (plain Python values), as someone editing the table in the
+    console, or older code, might have written it: no store checks it."""
+    client().put_item(TableName=name(), Item={k: _typed.serialize(v) for k, v in values.items()})
 
 
 def update_item(**request: Any) -> None:

@@ -10,9 +10,11 @@ Kept free of icalendar and jinja2: the public API builds these for every event i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
+
+from shared.domain.stored_time import to_stored
 
 if TYPE_CHECKING:
     from shared.domain.models import Event
@@ -68,8 +70,9 @@ def calendar_details(event: Event, details_url: str, *, join_url: str | None = N
 
 
 def _compact_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return _iso_utc(moment).replace("-", "").replace(":", "")
 
 
 def _iso_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Not strftime's %Y, which writes a year below 1000 with fewer than four digits.
+    return to_stored(moment)

@@ -37,6 +37,10 @@ class RateLimited(DomainError):
     status = 429
     message = "There have been too many sign-ups from here recently. Please try again later."
 
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds  # until the limit's window ends (Retry-After)
+
 
 class PayloadTooLarge(DomainError):
     code = "payload_too_large"

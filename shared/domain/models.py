@@ -6,6 +6,7 @@ the personal emails and the `/join/` redirect. Public answers use `PublicEvent` 
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -127,15 +128,52 @@ class Event(BaseModel):
         return self.status is EventStatus.scheduled and not self.has_ended(now)
 
 
-def check_address(value: str) -> str:
-    """A syntactically valid address (no DNS look-up), as email-validator normalises it."""
-    # Imported here: email_validator is only needed on the paths that take an address (cold start).
-    from email_validator import EmailNotValidError, validate_email
+NOT_ASCII = "email_not_ascii"
 
+
+def check_address(value: str) -> str:
+    """An address SES can deliver to, in the form that identifies a person: valid syntax (no DNS
+    look-up), an ASCII part before the @ (SES has no SMTPUTF8), and the domain in its IDNA (ASCII)
+    form. Raises ValueError with a sentence that says why not; an address that is fine but for the
+    characters before the @ raises `PydanticCustomError` of type `email_not_ascii`."""
+    # Imported here: only the paths that take an address need them (cold start).
+    from email_validator import EmailNotValidError, validate_email
+    from pydantic_core import PydanticCustomError
+
+    local, at, _domain = value.strip().rpartition("@")
+    if at and not local.isascii():
+        odd = " ".join(sorted({ch for ch in local if not ch.isascii()}))
+        raise PydanticCustomError(
+            NOT_ASCII,
+            "can only use the letters a to z, digits and . _ - + before the @, because our email "
+            "service cannot deliver to other characters (here: {odd})",
+            {"odd": odd},
+        )
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as error:
         raise ValueError(f"is not a valid email address ({error})") from None
+    return str(checked.ascii_email)
+
+
+def address_forms(value: str) -> list[str]:
+    """Every form under which a person stored under `value` may be found, best first: the form
+    `check_address` gives, then email-validator's normalised form and the address as typed, for
+    records stored before addresses had to be ASCII. For look-ups (export, erase, unsuppress), which
+    take any address."""
+    from email_validator import EmailNotValidError, validate_email
+
+    forms: list[str] = []
+    with contextlib.suppress(ValueError):
+        forms.append(check_address(value))
+    with contextlib.suppress(EmailNotValidError):
+        forms.append(validate_email(value, check_deliverability=False).normalized)
+    forms.append(value)
+    unique: list[str] = []
+    for form in (normalise_address(f) for f in forms):
+        if form not in unique:
+            unique.append(form)
+    return unique
 
 
 def normalise_address(address: str) -> str:

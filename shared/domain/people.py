@@ -3,15 +3,19 @@ Kept apart from the event model: a request that only shows events never builds t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.domain.models import RegistrationStatus, Role, Suppression
 
 
 class Person(BaseModel):
-    """The profile: one per address, keyed by the keyed hash of the address."""
+    """The profile: one per address, keyed by the keyed hash of the address (or, for someone an
+    admin registered without an address, by a random id). The one place a person's name, address,
+    role and organisation live; only its owner changes them (`POST /manage/profile`)."""
 
     person_id: str
     email: str = ""
@@ -25,13 +29,28 @@ class Person(BaseModel):
     expires_at: datetime | None = None  # TTL: the end of the person's latest event plus retention
 
 
+FailureReason = Literal["unbuildable", "rejected", "send_error"]
+
+
+class SendFailure(BaseModel):
+    """A message to this person that could not go, and why: `unbuildable` (the email could not be
+    made from what is stored), `rejected` (SES refused this recipient), `send_error` (another
+    error SES gave for this message alone). Retryable faults never land here."""
+
+    channel: Literal["email", "sms"] = "email"
+    kind: str  # the message kind: join_link, change, cancellation, confirmation, place_offered
+    reason: FailureReason
+    at: datetime
+
+
 class Registration(BaseModel):
+    """A person's place (or waiting-list place) at an event. Who they are (name, address,
+    organisation) lives on their profile only, where they alone change it; the registration keeps
+    the role they had when they signed up, for the event's counts."""
+
     event_id: str
     person_id: str
-    email: str = ""
-    name: str = ""
     role: Role = Role.other
-    organisation: str = ""
     access_needs: str = ""
     status: RegistrationStatus = RegistrationStatus.registered
     registered_at: datetime
@@ -47,8 +66,30 @@ class Registration(BaseModel):
     # and the last one SES refused for their address: neither is tried again.
     notified_for: int = 0
     notice_failed_for: int = 0
+    # Every message to this person about this event that failed for them alone, oldest first.
+    send_failures: list[SendFailure] = Field(default_factory=list)
 
     @property
     def notice_mark(self) -> int:
         """The last notice number handled for this registration, sent or refused."""
         return max(self.notified_for, self.notice_failed_for)
+
+
+@dataclass(frozen=True)
+class Registrant:
+    """A registration with the person it belongs to, for whoever shows both (admins, exports)."""
+
+    registration: Registration
+    person: Person | None
+
+    @property
+    def email(self) -> str:
+        return self.person.email if self.person else ""
+
+    @property
+    def name(self) -> str:
+        return self.person.name if self.person else ""
+
+    @property
+    def organisation(self) -> str:
+        return self.person.organisation if self.person else ""

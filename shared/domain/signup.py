@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from shared.domain.errors import EventClosed, NotFound
-from shared.domain.models import Event, RegistrationStatus, Role, Suppression
+from shared.domain.models import SUPPRESSION_RANK, Event, RegistrationStatus, Role, Suppression
 from shared.domain.people import Person, Registration
 from shared.domain.schedule import Schedule, links_due
 
@@ -28,6 +28,21 @@ class SignupSnapshot:
     events: dict[str, Event] = field(default_factory=dict)
     registrations: dict[str, Registration] = field(default_factory=dict)
     person: Person | None = None
+    # The hash-only suppression marker, which outlives the profile (shared/stores/people.py).
+    marker: Suppression | None = None
+
+    def known_person(self, person_id: str) -> Person | None:
+        """The profile as a sign-up must see it: with the marker's suppression where that is
+        higher, and a bare one (the key and the suppression) when only the marker is left."""
+        marker, person = self.marker, self.person
+        if marker is None:
+            return person
+        if person is None:
+            return Person(person_id=person_id, suppression=marker)
+        current = person.suppression
+        if current is None or SUPPRESSION_RANK[marker] > SUPPRESSION_RANK[current]:
+            return person.model_copy(update={"suppression": marker})
+        return person
 
 
 class Applicant(Protocol):
@@ -111,6 +126,8 @@ def plan_signup(
     """Decide, per event, whether this is a new place, a waiting-list place or a repeat."""
     check_events(applicant.event_ids, snapshot, now)
     plan = Plan()
+    stored = known(snapshot.person)
+    role = stored.role if stored else applicant.role  # a known person's role is theirs to change
     for event_id in applicant.event_ids:
         event = snapshot.events[event_id]
         existing = snapshot.registrations.get(event_id)
@@ -123,7 +140,9 @@ def plan_signup(
             continue
         placed = RegistrationStatus.waitlisted if event.is_full() else RegistrationStatus.registered
         late = gets_join_link(event, placed.value, schedule, now)
-        plan.new_registrations.append(_registration(applicant, event, person_id, placed, now, late, schedule))
+        plan.new_registrations.append(
+            _registration(applicant, role, event, person_id, placed, now, late, schedule)
+        )
         plan.items.append(SignupItem(event, placed.value, changed=True, join_details=late))  # type: ignore[arg-type]
     if plan.new_registrations:
         plan.send_confirmation = True
@@ -133,8 +152,14 @@ def plan_signup(
     return plan
 
 
+def known(person: Person | None) -> Person | None:
+    """The profile, if it already says who the person is (not a bare suppression marker)."""
+    return person if person is not None and (person.email or person.name) else None
+
+
 def _registration(
     applicant: Applicant,
+    role: Role,
     event: Event,
     person_id: str,
     status: RegistrationStatus,
@@ -145,10 +170,7 @@ def _registration(
     return Registration(
         event_id=event.id,
         person_id=person_id,
-        email=applicant.email,
-        name=applicant.name,
-        role=applicant.role,
-        organisation=applicant.organisation or "",
+        role=role,  # the role at sign-up, for the event's counts
         # Access needs are health-related: held only with their own explicit consent.
         access_needs=(applicant.access_needs or "") if applicant.access_needs_consent else "",
         status=status,
@@ -162,12 +184,15 @@ def _registration(
 def profile_for(
     applicant: Applicant, person_id: str, plan: Plan, previous: Person | None, now: datetime
 ) -> Person:
+    """The profile after this sign-up: who a known person is stays as stored (only its owner
+    changes it); a new person is who the form says."""
+    same = known(previous)
     return Person(
         person_id=person_id,
-        email=applicant.email,
-        name=applicant.name,
-        role=applicant.role,
-        organisation=applicant.organisation or "",
+        email=same.email if same else applicant.email,
+        name=same.name if same else applicant.name,
+        role=same.role if same else applicant.role,
+        organisation=same.organisation if same else (applicant.organisation or ""),
         # Signing up again undoes an unsubscribe, never a bounce or a complaint.
         suppression=None
         if previous is None or previous.suppression is Suppression.unsubscribed

@@ -39,6 +39,11 @@ def date_in_words(moment: datetime) -> str:
     return f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
 
 
+def day_in_words(moment: datetime) -> str:
+    """`9 December 2026`."""
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+
+
 def time_in_words(moment: datetime) -> str:
     """`2:00pm`, `9:30am`; `midday` and `midnight` rather than the easily confused 12am/12pm."""
     if moment.minute == 0 and moment.hour in (0, 12):

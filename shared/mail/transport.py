@@ -18,18 +18,40 @@ from shared.mail.render import RenderedEmail
 
 # SES's answers that mean "slow down": retried after a pause.
 THROTTLING_CODES = ("TooManyRequestsException", "Throttling", "ThrottlingException")
+# SES's own faults, whatever HTTP status they came with: retried.
+SERVER_CODES = ("InternalFailure", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException")
 # SES's answers that mean "nothing more will go for now": stop cleanly and raise the alarm.
 STOPPING_CODES = ("SendingPausedException", "AccountSendingPausedException", "LimitExceededException")
+# SES's answers that mean "nothing will go from this account or setup" (not one recipient's
+# fault): stop cleanly and raise the alarm, like the stopping codes.
+SYSTEMIC_CODES = (
+    "AccessDeniedException",
+    "AccessDenied",
+    "AccountSuspendedException",
+    "MailFromDomainNotVerifiedException",
+    "NotFoundException",  # the configuration set is gone
+)
 # SES refused this one message (an address it will not send to): mark it failed, go on.
 REJECTED = "MessageRejected"
+REJECTED_CODES = (REJECTED, "BadRequestException", "InvalidParameterValue")
 
 
 class SendFailed(Exception):
-    """SES did not accept the message. `code` is SES's error code, when it gave one."""
+    """SES did not accept the message. `code` is SES's error code, when it gave one;
+    `retryable` when trying again later may work (throttling, a timeout, SES's own 5xx)."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, *, retryable: bool = False) -> None:
         super().__init__(code)
         self.code = code
+        self.retryable = retryable or code in THROTTLING_CODES
+
+    @property
+    def recipient_reason(self) -> str | None:
+        """Why this message alone failed (`rejected`, `send_error`), or None when the fault is not
+        the recipient's (retryable, stopping or systemic): then nobody is marked failed."""
+        if self.retryable or self.code in STOPPING_CODES or self.code in SYSTEMIC_CODES:
+            return None
+        return "rejected" if self.code in REJECTED_CODES else "send_error"
 
 
 class SesTransport:
@@ -57,6 +79,9 @@ class SesTransport:
         try:
             return str(self._client().send_email(**request)["MessageId"])
         except ClientError as error:
-            raise SendFailed(error.response.get("Error", {}).get("Code", "Unknown")) from None
+            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            code = error.response.get("Error", {}).get("Code", "Unknown")
+            raise SendFailed(code, retryable=status >= 500 or code in SERVER_CODES) from None
         except BotoCoreError as error:
-            raise SendFailed(type(error).__name__) from None
+            # Connection failures and timeouts: nothing reached SES, or its answer was lost.
+            raise SendFailed(type(error).__name__, retryable=True) from None

@@ -11,12 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError
 
 from shared.domain.models import Event, EventStatus, RegistrationStatus, Role
+from shared.domain.stored_time import UnreadableTime, from_stored
 from shared.stores.table import Item, Key, Table, Write, iso
+from shared.stores.unreadable import RecordUnreadable, Unreadable, note
 
 EVENTS_INDEX = "EventsByStart"
 _COUNTERS = ("capacity", "registered_count", "waitlisted_count", "sequence", "links_opened")
+_TIMES = ("starts_at", "ends_at", "created_at", "updated_at")
 
 
 def event_key(event_id: str) -> Key:
@@ -44,12 +50,47 @@ def event_item(event: Event) -> Item:
 
 
 def event_from(item: Item) -> Event:
+    """The event stored as `item`; `RecordUnreadable` naming every field that cannot be read."""
     values = dict(item)
+    problems: dict[str, str] = {}
+    for name in _TIMES:
+        if values.get(name) is not None:
+            try:
+                values[name] = from_stored(values[name])
+            except UnreadableTime as error:
+                problems[name] = str(error)
     for name in _COUNTERS:
         if values.get(name) is not None:
-            values[name] = int(values[name])
-    values["counts"] = {k: int(v) for k, v in values.get("counts", {}).items()}
-    return Event.model_validate(values)
+            try:
+                values[name] = int(values[name])
+            except (TypeError, ValueError):
+                problems[name] = "is not a whole number"
+    try:
+        values["counts"] = {str(k): int(v) for k, v in values.get("counts", {}).items()}
+    except (AttributeError, TypeError, ValueError):
+        problems["counts"] = "is not a map of whole numbers"
+    try:
+        ZoneInfo(str(values.get("timezone", "Europe/London")))
+    except (ValueError, ZoneInfoNotFoundError):
+        problems["timezone"] = "is not a known IANA time zone"
+    if problems:
+        raise RecordUnreadable(problems)
+    try:
+        return Event.model_validate(values)
+    except ValidationError as error:
+        raise RecordUnreadable.of(error) from None
+
+
+def event_id_of(item: Item) -> str:
+    return str(item.get("PK", "")).removeprefix("EVENT#")
+
+
+def read_event(item: Item) -> Event | Unreadable:
+    """The event, or (logged and counted) what admins are shown of an item that cannot be read."""
+    try:
+        return event_from(item)
+    except RecordUnreadable as error:
+        return note("event", event_id_of(item), item, error)
 
 
 def count_write(
@@ -113,12 +154,19 @@ class EventStore:
         self.table = table
 
     def get(self, event_id: str, *, consistent: bool = False) -> Event | None:
+        """The event; None when there is none, or when it cannot be read (logged and counted)."""
+        found = self.get_stored(event_id, consistent=consistent)
+        return found if isinstance(found, Event) else None
+
+    def get_stored(self, event_id: str, *, consistent: bool = False) -> Event | Unreadable | None:
+        """The event, or what admins are shown of it when it cannot be read, or None."""
         item = self.table.get(event_key(event_id), consistent=consistent)
-        return event_from(item) if item else None
+        return read_event(item) if item else None
 
     def get_many(self, event_ids: Iterable[str]) -> dict[str, Event]:
-        events = (event_from(item) for item in self.table.get_many(event_key(e) for e in event_ids))
-        return {event.id: event for event in events}
+        """The events that exist and can be read (the others are logged and counted)."""
+        found = (read_event(item) for item in self.table.get_many(event_key(e) for e in event_ids))
+        return {event.id: event for event in found if isinstance(event, Event)}
 
     def by_start(
         self,
@@ -127,15 +175,31 @@ class EventStore:
         ending_after: datetime | None = None,
         descending: bool = False,
     ) -> list[Event]:
-        """Events by start time. The index holds every event; filtering on the end happens here."""
-        events = [
-            event_from(item) for item in self.table.query("EVENTS", index=EVENTS_INDEX, descending=descending)
+        """Events by start time. The index holds every event; filtering on the end happens here.
+        Items that cannot be read are left out (logged and counted)."""
+        events, _unreadable = self.by_start_with_unreadable(
+            ended_before=ended_before, ending_after=ending_after, descending=descending
+        )
+        return events
+
+    def by_start_with_unreadable(
+        self,
+        *,
+        ended_before: datetime | None = None,
+        ending_after: datetime | None = None,
+        descending: bool = False,
+    ) -> tuple[list[Event], list[Unreadable]]:
+        """`by_start`, and every indexed item that cannot be read (whatever its dates: they are
+        what cannot be read), for admins."""
+        found = [
+            read_event(item) for item in self.table.query("EVENTS", index=EVENTS_INDEX, descending=descending)
         ]
+        events = [e for e in found if isinstance(e, Event)]
         if ending_after is not None:
             events = [e for e in events if e.ends_at > ending_after]
         if ended_before is not None:
             events = [e for e in events if e.ends_at <= ended_before]
-        return events
+        return events, [e for e in found if isinstance(e, Unreadable)]
 
     def create(self, event: Event) -> bool:
         """Store a new event; False if its id is taken."""
@@ -175,6 +239,47 @@ class EventStore:
             values=values,
         )
         return bool(self.table.write(write))
+
+    def overwrite(self, event: Event, stored_updated_at: object) -> bool:
+        """Write every field of `event`, counters included, over an item that could not be read, if
+        nobody changed it since (its stored `updated_at` text, when it has one). What registrants were
+        last told goes too: it was about times that could not be read."""
+        item = event_item(event)
+        names: dict[str, str] = {}
+        values: Item = {}
+        sets = []
+        for n, name in enumerate(
+            sorted(k for k, v in item.items() if k not in ("PK", "SK") and v is not None)
+        ):
+            names[f"#f{n}"] = name
+            values[f":f{n}"] = item[name]
+            sets.append(f"#f{n} = :f{n}")
+        condition = "attribute_exists(PK)"
+        if stored_updated_at is not None:
+            condition += " AND updated_at = :expected"
+            values[":expected"] = stored_updated_at
+        write = Write(
+            label="event",
+            key=event_key(event.id),
+            update="SET " + ", ".join(sets) + " REMOVE told_starts_at, told_ends_at, told_zoom",
+            condition=condition,
+            names=names,
+            values=values,
+        )
+        return bool(self.table.write(write))
+
+    def set_status(self, event_id: str, status: EventStatus) -> None:
+        """Set the status of an event that may not be readable (an admin cancelling one)."""
+        self.table.write(
+            Write(
+                label="event",
+                key=event_key(event_id),
+                update="SET #status = :status",
+                condition="attribute_exists(PK)",
+                names={"#status": "status"},
+                values={":status": status.value},
+            )
+        )
 
     def delete(self, event_id: str) -> None:
         """Delete an event and everything kept under it (batches, notices, locks). Callers make

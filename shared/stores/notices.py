@@ -14,8 +14,10 @@ from datetime import datetime
 from shared.domain.bulk import BATCH_RETENTION
 from shared.domain.models import Event, EventStatus
 from shared.domain.notices import Notice, NoticeState, Told
+from shared.domain.stored_time import UnreadableTime
 from shared.stores.events import event_from, event_key, event_partition
 from shared.stores.table import Item, Table, Write, epoch, iso, parse_iso
+from shared.stores.unreadable import RecordUnreadable, note
 
 
 def _notice_sk(number: int) -> str:
@@ -101,9 +103,18 @@ class NoticeStore:
         self.table = table
 
     def state(self, event_id: str) -> tuple[Event, NoticeState] | None:
-        """The event (read consistently) and its notice bookkeeping."""
+        """The event (read consistently) and its notice bookkeeping; None when there is no event or
+        it cannot be read (logged and counted: admins repair it with update_event)."""
         item = self.table.get(event_key(event_id), consistent=True)
-        return (event_from(item), _state(item)) if item else None
+        if item is None:
+            return None
+        try:
+            return event_from(item), _state(item)
+        except UnreadableTime as error:
+            note("event", event_id, item, RecordUnreadable({"told": str(error)}))
+        except RecordUnreadable as error:
+            note("event", event_id, item, error)
+        return None
 
     def record_baseline(self, event: Event) -> None:
         """First record of what registrants know (the event as it stands), if none is recorded yet."""

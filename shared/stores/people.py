@@ -2,8 +2,16 @@
 
 A profile holds the address, name, role, organisation, when the last confirmation and manage
 link went, and the suppression (unsubscribed, bounced, complained). Suppression only ever rises
-here; a profile reduced to its key and suppression outlives erasure, so that a person who
-unsubscribed or complained stays unmailed.
+here.
+
+The profile expires (TTL) with the person's last event; a suppression must not. So every
+suppression is also written to a hash-only marker, `PERSON#<person_id>` / `SUPPRESSION`: the
+keyed hash (its key), the level and when, no address, no name, no expiry. A sign-up reads it
+with the profile (same BatchGetItem) and carries a bounce or complaint into the new profile, so
+a person whose profile expired, or was erased after unsubscribing or complaining, stays
+unmailed. A marker lifted by a sign-up (an unsubscribe undone) is emptied and given an expiry,
+since the public side never deletes items. Profiles that hold only a suppression (written before
+the marker existed) are still read as one.
 """
 
 from __future__ import annotations
@@ -14,13 +22,37 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.domain.errors import Unavailable
-from shared.domain.models import SUPPRESSION_RANK, Suppression
+from shared.domain.models import SUPPRESSION_RANK, Role, Suppression
 from shared.domain.people import Person
 from shared.stores.table import Item, Key, Table, Write, epoch, iso
 
 
 def person_key(person_id: str) -> Key:
     return f"PERSON#{person_id}", "PROFILE"
+
+
+def marker_key(person_id: str) -> Key:
+    """The hash-only suppression marker, which outlives the profile."""
+    return f"PERSON#{person_id}", "SUPPRESSION"
+
+
+def marker_from(item: Item) -> Suppression | None:
+    level = item.get("suppression")
+    return Suppression(level) if level in {s.value for s in Suppression} else None
+
+
+def lift_unsubscribed_marker_write(person_id: str, now: datetime) -> Write:
+    """A sign-up undoes an unsubscribe: empty the marker (UpdateItem: the public side has no
+    DeleteItem) and let TTL take it. Only if it still says unsubscribed: a bounce or complaint
+    landed since the read fails the sign-up's transaction, which then decides again."""
+    return Write(
+        label="suppression-marker",
+        key=marker_key(person_id),
+        update="REMOVE #suppression, suppressed_at SET expires_at = :now",
+        condition="#suppression = :unsubscribed",
+        names={"#suppression": "suppression"},
+        values={":now": epoch(now), ":unsubscribed": Suppression.unsubscribed.value},
+    )
 
 
 def person_from(item: Item) -> Person:
@@ -31,38 +63,44 @@ def person_from(item: Item) -> Person:
 
 @dataclass(frozen=True)
 class ProfileSave:
-    """A sign-up's write to the profile (see `save_write`)."""
+    """A sign-up's write to the profile (see `save_write`). `known`: the profile already says who
+    the person is, and a sign-up never changes that."""
 
     person: Person
     expires_at: datetime
     clear_unsubscribe: bool
     mark_confirmation: bool
     only_if_no_confirmation_since: datetime | None = None
+    known: bool = False
+    # Set (to now) when the marker says unsubscribed: the sign-up undoes it there too.
+    lift_marker_at: datetime | None = None
 
 
 def save_write(save: ProfileSave) -> Write:
-    """Create or refresh the profile. With `mark_confirmation`, note that a confirmation goes out
-    now; with `only_if_no_confirmation_since` as well, only if none went out since that moment
-    (the once-an-hour rule for repeats), so two racing repeats send one email."""
+    """Create the profile, or refresh a known one's expiry. Who the person is (address, name, role,
+    organisation) is written only where the profile does not say it yet (a new person, or a
+    suppression marker holding only the hash): a sign-up never changes it, so a stranger who knows
+    an address cannot put words into our emails to it. With `mark_confirmation`, note that a
+    confirmation goes out now; with `only_if_no_confirmation_since` as well, only if none went out
+    since that moment (the once-an-hour rule for repeats), so two racing repeats send one email."""
     person = save.person
-    names = {"#name": "name", "#role": "role", "#email": "email"}
-    values: Item = {
-        ":email": person.email,
-        ":name": person.name,
-        ":role": person.role.value,
-        ":expires": epoch(save.expires_at),
-        ":created": iso(person.created_at),
-    }
-    sets = [
-        "#email = :email",
-        "#name = :name",
-        "#role = :role",
-        "expires_at = :expires",
-        "created_at = if_not_exists(created_at, :created)",
-    ]
-    if person.organisation:
-        sets.append("organisation = :organisation")
-        values[":organisation"] = person.organisation
+    names: dict[str, str] = {}
+    values: Item = {":expires": epoch(save.expires_at), ":created": iso(person.created_at)}
+    sets = ["expires_at = :expires", "created_at = if_not_exists(created_at, :created)"]
+    if not save.known:
+        details = {"email": person.email, "name": person.name, "role": person.role.value}
+        details["organisation"] = person.organisation
+        for attribute, value in details.items():
+            if value:
+                names[f"#{attribute}"] = attribute
+                values[f":{attribute}"] = value
+                sets.append(f"#{attribute} = if_not_exists(#{attribute}, :{attribute})")
+    if person.suppression is not None:
+        # A bounce or complaint known from the marker goes into a profile made after the old
+        # one expired; a level already on the profile stays (it only ever rises).
+        names["#suppression"] = "suppression"
+        sets.append("#suppression = if_not_exists(#suppression, :suppression)")
+        values[":suppression"] = person.suppression.value
     conditions = []
     if save.mark_confirmation:
         sets.append("confirmation_sent_at = :sent")
@@ -86,6 +124,18 @@ def save_write(save: ProfileSave) -> Write:
         names=names,
         values=values,
     )
+
+
+def _rising(level: Suppression) -> tuple[str, dict[str, object]]:
+    """The condition (and its values, unprefixed) under which `level` raises an item's
+    suppression: none yet, or a weaker one."""
+    weaker = [s for s in Suppression if SUPPRESSION_RANK[s] < SUPPRESSION_RANK[level]]
+    values: dict[str, object] = {"level": level.value}
+    values.update({f"weaker{n}": s.value for n, s in enumerate(weaker)})
+    condition = "attribute_not_exists(#suppression)"
+    if weaker:
+        condition += f" OR #suppression IN ({', '.join(f':weaker{n}' for n in range(len(weaker)))})"
+    return condition, values
 
 
 class PersonStore:
@@ -117,6 +167,26 @@ class PersonStore:
         )
         return bool(self.table.write(write))
 
+    def change_details(self, person_id: str, name: str, role: Role, organisation: str) -> bool:
+        """The owner's change of their name, role and organisation (an empty organisation is
+        removed). False when there is no such person."""
+        values: Item = {":name": name, ":role": role.value}
+        update = "SET #name = :name, #role = :role"
+        if organisation:
+            update += ", organisation = :organisation"
+            values[":organisation"] = organisation
+        else:
+            update += " REMOVE organisation"
+        write = Write(
+            label="person",
+            key=person_key(person_id),
+            update=update,
+            condition="attribute_exists(PK)",
+            names={"#name": "name", "#role": "role"},
+            values=values,
+        )
+        return bool(self.table.write(write))
+
     def claim_manage_link(self, person_id: str, now: datetime, every: timedelta) -> bool:
         """Note that a manage link goes now, unless one went within `every`."""
         return self._update(
@@ -128,47 +198,98 @@ class PersonStore:
             due=iso(now - every),
         )
 
+    def release_manage_link(self, person_id: str, claimed_at: datetime) -> None:
+        """Best effort: give back a manage-link claim made at `claimed_at` whose email did not go."""
+        with contextlib.suppress(Unavailable):
+            self._update(
+                person_id,
+                "REMOVE manage_link_sent_at",
+                "attribute_exists(PK) AND manage_link_sent_at = :now",
+                now=iso(claimed_at),
+            )
+
     def forget_confirmation(self, person_id: str) -> None:
         """Best effort: clear the 'confirmation sent' mark after a confirmation could not go out."""
         with contextlib.suppress(Unavailable):
             self._update(person_id, "REMOVE confirmation_sent_at", "attribute_exists(PK)")
 
+    def _raise_marker(self, person_id: str, level: Suppression, now: datetime) -> bool:
+        condition, values = _rising(level)
+        write = Write(
+            label="suppression-marker",
+            key=marker_key(person_id),
+            update="SET #suppression = :level, suppressed_at = :now REMOVE expires_at",
+            condition=condition,
+            names={"#suppression": "suppression"},
+            values={f":{name}": value for name, value in {**values, "now": iso(now)}.items()},
+        )
+        return bool(self.table.write(write))
+
+    def marker(self, person_id: str) -> Item | None:
+        """The hash-only suppression marker as stored (None: there is none, or it is empty)."""
+        item = self.table.get(marker_key(person_id))
+        return item if item and marker_from(item) is not None else None
+
     def suppress(self, person_id: str, level: Suppression, now: datetime) -> bool:
-        """Raise the suppression to `level` (creating a profile holding only the key and the
-        suppression when there is none). False when it was already `level` or higher."""
-        weaker = [s for s in Suppression if SUPPRESSION_RANK[s] < SUPPRESSION_RANK[level]]
-        values: dict[str, object] = {"level": level.value, "now": iso(now)}
-        condition = "attribute_not_exists(#suppression)"
-        if weaker:
-            values.update({f"weaker{n}": s.value for n, s in enumerate(weaker)})
-            condition += f" OR #suppression IN ({', '.join(f':weaker{n}' for n in range(len(weaker)))})"
-        return self._update(person_id, "SET #suppression = :level, suppressed_at = :now", condition, **values)
+        """Raise the suppression to `level`: on the marker (created if there is none), then on the
+        profile if there is one. False when it was already `level` or higher."""
+        changed = self._raise_marker(person_id, level, now)
+        condition, values = _rising(level)
+        profile_changed = self._update(
+            person_id,
+            "SET #suppression = :level, suppressed_at = :now",
+            f"attribute_exists(PK) AND ({condition})",
+            now=iso(now),
+            **values,
+        )
+        return changed or profile_changed
 
     def unsubscribe(self, person_id: str, now: datetime) -> bool:
-        """Mark a known person unsubscribed; a bounce or complaint outranks it and stays."""
-        return self._update(
+        """Mark a known person unsubscribed, on the profile and the marker; a bounce or complaint
+        outranks it and stays."""
+        changed = self._update(
             person_id,
             "SET #suppression = :unsubscribed, unsubscribed_at = :now",
             "attribute_exists(PK) AND (attribute_not_exists(#suppression) OR #suppression = :unsubscribed)",
             unsubscribed=Suppression.unsubscribed.value,
             now=iso(now),
         )
+        if changed:
+            self._raise_marker(person_id, Suppression.unsubscribed, now)
+        return changed
 
     def clear_suppression(self, person_id: str) -> bool:
-        """Remove our suppression (and its dates) from a profile; False when it had none."""
-        return self._update(
+        """Remove our suppression (and its dates) from a profile and drop its marker; False when
+        neither had one."""
+        had_marker = self.marker(person_id) is not None
+        if had_marker:
+            self.table.delete(marker_key(person_id))
+        cleared = self._update(
             person_id,
             "REMOVE #suppression, suppressed_at, unsubscribed_at",
             "attribute_exists(#suppression)",
         )
+        return cleared or had_marker
 
-    def keep_only_suppression(self, person_id: str, suppression: Suppression) -> None:
-        """Replace the profile by its key and suppression alone: no address, no name, no expiry,
-        so the keyed hash keeps the person unmailed and says nothing else about them."""
-        key = person_key(person_id)
+    def keep_only_suppression(self, person_id: str, suppression: Suppression, now: datetime) -> None:
+        """Erasure that keeps the suppression: the marker alone (the keyed hash, the level and
+        when; no address, no name, no expiry) stays, the profile goes."""
+        key = marker_key(person_id)
         self.table.write(
-            Write(label="person", item={"PK": key[0], "SK": key[1], "suppression": suppression.value})
+            Write(
+                label="suppression-marker",
+                item={
+                    "PK": key[0],
+                    "SK": key[1],
+                    "suppression": suppression.value,
+                    "suppressed_at": iso(now),
+                },
+            )
         )
+        self.table.delete(person_key(person_id))
+
+    def delete_marker(self, person_id: str) -> None:
+        self.table.delete(marker_key(person_id))
 
     def delete(self, person_id: str) -> None:
         self.table.delete(person_key(person_id))

@@ -10,18 +10,31 @@ answer, never as an exception to decode.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import ValidationError
+
+from shared.domain.errors import Unavailable
 from shared.domain.models import Event, RegistrationStatus, Role
-from shared.domain.people import Registration
+from shared.domain.people import Registration, SendFailure
 from shared.domain.signup import SignupSnapshot
-from shared.stores.events import count_write, event_from, event_key, event_partition, opened_write
+from shared.stores.events import count_write, event_key, event_partition, opened_write, read_event
 from shared.stores.limits import RateLimit, rate_limit_write
-from shared.stores.people import ProfileSave, person_from, person_key, save_write
+from shared.stores.people import (
+    ProfileSave,
+    lift_unsubscribed_marker_write,
+    marker_from,
+    marker_key,
+    person_from,
+    person_key,
+    save_write,
+)
 from shared.stores.table import Item, Key, Table, Write, epoch, iso
+from shared.stores.unreadable import RecordUnreadable, note
 
 PERSON_INDEX = "RegistrationsByPerson"
 _TIMES = (
@@ -45,7 +58,19 @@ def registration_key(event_id: str, person_id: str) -> Key:
 
 
 def registration_from(item: Item) -> Registration:
-    return Registration.model_validate(item)
+    try:
+        return Registration.model_validate(item)
+    except ValidationError as error:
+        raise RecordUnreadable.of(error) from None
+
+
+def _readable(items: Iterable[Item]) -> Iterator[Registration]:
+    """The registrations among `items` that can be read; the others are logged and counted."""
+    for item in items:
+        try:
+            yield registration_from(item)
+        except RecordUnreadable as error:
+            note("registration", f"{item.get('PK')}/{item.get('SK')}", item, error)
 
 
 def _registration_item(registration: Registration, event: Event, expires_at: datetime) -> Item:
@@ -91,28 +116,31 @@ class RegistrationStore:
     def snapshot(self, event_ids: list[str], person_id: str) -> SignupSnapshot:
         keys = [event_key(e) for e in event_ids] + [registration_key(e, person_id) for e in event_ids]
         snapshot = SignupSnapshot()
-        for item in self.table.get_many([*keys, person_key(person_id)]):
+        for item in self.table.get_many([*keys, person_key(person_id), marker_key(person_id)]):
             sort_key = str(item["SK"])
             if sort_key == "EVENT":
-                event = event_from(item)
-                snapshot.events[event.id] = event
+                event = read_event(item)
+                if isinstance(event, Event):  # one that cannot be read is no event to sign up for
+                    snapshot.events[event.id] = event
             elif sort_key.startswith("REG#"):
-                registration = registration_from(item)
-                snapshot.registrations[registration.event_id] = registration
+                for registration in _readable([item]):
+                    snapshot.registrations[registration.event_id] = registration
             elif sort_key == "PROFILE":
                 snapshot.person = person_from(item)
+            elif sort_key == "SUPPRESSION":
+                snapshot.marker = marker_from(item)
         return snapshot
 
     def get(self, event_id: str, person_id: str) -> Registration | None:
         item = self.table.get(registration_key(event_id, person_id))
-        return registration_from(item) if item else None
+        return next(_readable([item]), None) if item else None
 
     def of_event(self, event_id: str) -> list[Registration]:
-        return [registration_from(item) for item in self.table.query(event_partition(event_id), "REG#")]
+        return list(_readable(self.table.query(event_partition(event_id), "REG#")))
 
     def by_people(self, event_id: str, person_ids: Iterable[str]) -> dict[str, Registration]:
         found = self.table.get_many(registration_key(event_id, p) for p in person_ids)
-        return {r.person_id: r for r in (registration_from(item) for item in found)}
+        return {r.person_id: r for r in _readable(found)}
 
     def _items_of(self, person_id: str) -> list[Item]:
         """Every registration item of a person as stored, soonest event first."""
@@ -124,7 +152,7 @@ class RegistrationStore:
 
     def of_person(self, person_id: str) -> list[Registration]:
         """A person's registrations, soonest event first (index query, then one batch read)."""
-        return [registration_from(item) for item in self._items_of(person_id)]
+        return list(_readable(self._items_of(person_id)))
 
     def raw_of_person(self, person_id: str) -> list[Item]:
         """Every registration item of a person, every attribute (a subject access request)."""
@@ -156,6 +184,10 @@ class RegistrationStore:
             )
         if profile is not None:
             writes.append(save_write(profile))
+            if profile.lift_marker_at is not None:
+                writes.append(
+                    lift_unsubscribed_marker_write(profile.person.person_id, profile.lift_marker_at)
+                )
         writes.extend(rate_limit_write(limit) for limit in limits)
         refusal = self.table.transact(writes)
         if not refusal:
@@ -217,7 +249,12 @@ class RegistrationStore:
         return bool(self.table.write(write))
 
     def record_first_open(self, event_id: str, person_id: str, now: datetime) -> bool:
-        """Note the first open of a join link and count it on the event (kept for reports)."""
+        """Note the first open of a join link, then count it on the event (kept for reports).
+
+        Two plain writes, not a transaction: in the join rush a hundred first opens a second land
+        on the event's one item, and transactions on one item cancel each other, and the late
+        sign-ups' transactions on that event with them (docs/performance.md, "Capacity"). A plain
+        ADD never cancels a transaction. The count is best effort, as the open itself is."""
         noting = Write(
             label="registration",
             key=registration_key(event_id, person_id),
@@ -225,7 +262,11 @@ class RegistrationStore:
             condition="attribute_exists(PK) AND attribute_not_exists(opened_at)",
             values={":now": iso(now)},
         )
-        return not self.table.transact([noting, opened_write(event_id)])
+        if not self.table.write(noting):
+            return False
+        with contextlib.suppress(Unavailable):
+            self.table.write(opened_write(event_id))
+        return True
 
     def mark_link_sent(self, event_id: str, person_id: str, send_moment: datetime, now: datetime) -> bool:
         """One conditional write per recipient, after SES accepted the message."""
@@ -238,14 +279,27 @@ class RegistrationStore:
             moment=iso(send_moment),
         )
 
-    def mark_link_failed(self, event_id: str, person_id: str, send_moment: datetime) -> None:
-        """SES refused this address for this send moment (MessageRejected): not tried again for it."""
+    def mark_link_failed(
+        self, event_id: str, person_id: str, send_moment: datetime, failure: SendFailure
+    ) -> None:
+        """This person's join link could not go for this send moment: not tried again for it."""
+        self.record_failure(
+            event_id, person_id, failure, "link_failed_for = :moment", moment=iso(send_moment)
+        )
+
+    def record_failure(
+        self, event_id: str, person_id: str, failure: SendFailure, also: str = "", **values: object
+    ) -> None:
+        """Add `failure` to the registration's send failures (and `also`, a SET clause), in one write."""
+        update = "SET send_failures = list_append(if_not_exists(send_failures, :none), :failure)"
         self._mark(
             event_id,
             person_id,
-            "SET link_failed_for = :moment",
+            f"{update}, {also}" if also else update,
             "attribute_exists(PK)",
-            moment=iso(send_moment),
+            none=[],
+            failure=[failure.model_dump(mode="json")],
+            **values,
         )
 
     def mark_notified(self, event_id: str, person_id: str, number: int, now: datetime) -> bool:
@@ -259,9 +313,9 @@ class RegistrationStore:
             now=iso(now),
         )
 
-    def mark_notice_failed(self, event_id: str, person_id: str, number: int) -> None:
-        """SES refused this address for notice `number` (MessageRejected): not tried again for it."""
-        self._mark(event_id, person_id, "SET notice_failed_for = :n", "attribute_exists(PK)", n=number)
+    def mark_notice_failed(self, event_id: str, person_id: str, number: int, failure: SendFailure) -> None:
+        """Notice `number` could not go to this person: not tried again for it."""
+        self.record_failure(event_id, person_id, failure, "notice_failed_for = :n", n=number)
 
     def delete(self, event_id: str, person_id: str) -> None:
         """Erase a registration item. The event's counters are left as they are (reports)."""

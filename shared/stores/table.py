@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.domain.errors import Unavailable
+from shared.domain.stored_time import from_stored, to_stored
 from shared.observability import logger_for
 
 logger = logger_for("repository")
@@ -35,12 +36,14 @@ _FAILED, _RACED = "ConditionalCheckFailed", "TransactionConflict"
 
 
 def iso(moment: datetime | None) -> str | None:
-    """Stored times: UTC, to the second, with a Z (they sort as text)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+    """Stored times, in the one stored form (shared/domain/stored_time.py): they sort as text."""
+    return to_stored(moment) if moment else None
 
 
 def parse_iso(text: object) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if isinstance(text, str) and text else None
+    """A stored time back (None for a missing or empty one); `UnreadableTime` for anything that
+    is not in the stored form."""
+    return None if text is None or text == "" else from_stored(text)
 
 
 def epoch(moment: datetime) -> int:

@@ -33,8 +33,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from shared.boundary import JsonObject
 from shared.domain.errors import DomainError, NotFound, Unavailable
 from shared.domain.models import Event, RegistrationStatus, Role, normalise_address
-from shared.domain.people import Registration
+from shared.domain.people import Registrant
 from shared.stores.events import EventStore
+from shared.stores.people import PersonStore
 from shared.stores.registrations import RegistrationStore
 
 COLUMNS = (
@@ -86,30 +87,35 @@ def _when(moment: datetime | None, event: Event) -> str:
     return moment.astimezone(event.zone).isoformat(timespec="seconds") if moment else ""
 
 
-def export_rows(registrations: Iterable[Registration], event: Event) -> list[list[str]]:
+def export_rows(registrants: Iterable[Registrant], event: Event) -> list[list[str]]:
     """Rows in the order of COLUMNS: places first, then the waiting list, then cancellations,
-    each in the order people signed up; times in the event's own zone, with their offset."""
+    each in the order people signed up; times in the event's own zone, with their offset. Name,
+    address and organisation are the person's own, as their profile holds them now."""
     ordered = sorted(
-        registrations,
-        key=lambda r: (STATUS_ORDER[r.status], r.waitlisted_at or r.registered_at, r.person_id),
+        registrants,
+        key=lambda x: (
+            STATUS_ORDER[x.registration.status],
+            x.registration.waitlisted_at or x.registration.registered_at,
+            x.registration.person_id,
+        ),
     )
     return [
         [
-            r.name,
-            r.email,
-            r.role.value,
-            r.organisation,
-            r.access_needs,
-            r.status.value,
-            _when(r.registered_at, event),
-            _when(r.link_sent_at, event),
-            _when(r.opened_at, event),
+            x.name,
+            x.email,
+            x.registration.role.value,
+            x.organisation,
+            x.registration.access_needs,
+            x.registration.status.value,
+            _when(x.registration.registered_at, event),
+            _when(x.registration.link_sent_at, event),
+            _when(x.registration.opened_at, event),
         ]
-        for r in ordered
+        for x in ordered
     ]
 
 
-def registrations_csv(registrations: Iterable[Registration], event: Event) -> bytes:
+def registrations_csv(registrations: Iterable[Registrant], event: Event) -> bytes:
     """The export file: header row, one row per registration, every cell neutralised."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)  # the "excel" dialect: CRLF line ends, quotes where needed
@@ -278,10 +284,15 @@ class Exports:
     """An admin's CSV of an event's registrations, in the private export bucket."""
 
     def __init__(
-        self, events: EventStore, registrations: RegistrationStore, store: ExportStore | None
+        self,
+        events: EventStore,
+        registrations: RegistrationStore,
+        people: PersonStore,
+        store: ExportStore | None,
     ) -> None:
         self.events = events
         self.registrations = registrations
+        self.people = people
         self.store = store
 
     def registrations_of(self, event_id: str, now: datetime) -> Export:
@@ -290,7 +301,9 @@ class Exports:
         event = self.events.get(event_id)
         if event is None:
             raise NotFound(f"There is no event with id {event_id!r}.")
-        registrations = self.registrations.of_event(event.id)
+        found = self.registrations.of_event(event.id)
+        people = self.people.get_many(r.person_id for r in found)
+        registrations = [Registrant(r, people.get(r.person_id)) for r in found]
         key = export_key(event.id, now)
         filename = f"{event.id}-registrations-{now.strftime('%Y%m%d-%H%M')}.csv"
         self.store.put_csv(key, registrations_csv(registrations, event), filename=filename)

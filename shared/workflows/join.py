@@ -2,7 +2,9 @@
 
 From the event's send moment until 30 minutes after its end it redirects to the event's current
 Zoom URL (so an admin's change of Zoom URL reaches every link already sent); before, it says when
-it will work; after, or when the event or the place is cancelled, it is gone.
+it will work; after, or when the event or the place is cancelled, it is gone. A stored Zoom URL
+that does not lead to an allowed meeting host (shared/domain/join_urls.py) is never redirected to:
+the page says the link is not ready, and the API counts it (`JoinUrlRefused`) for the alarm.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from shared.config import join_hosts
+from shared.domain.join_urls import JoinUrlRefused, check_join_url
 from shared.domain.models import Event, EventStatus, RegistrationStatus
 from shared.domain.schedule import Schedule
 from shared.stores.events import EventStore
@@ -21,7 +25,7 @@ GRACE_AFTER_END = timedelta(minutes=30)
 
 @dataclass
 class JoinAnswer:
-    kind: Literal["redirect", "early", "waitlisted", "gone", "unknown"]
+    kind: Literal["redirect", "early", "not_ready", "waitlisted", "gone", "unknown"]
     event: Event | None = None
     opens_at: datetime | None = None
     url: str = ""
@@ -49,6 +53,11 @@ def resolve_join(
     opens_at = schedule.send_moment(event)
     if now < opens_at or not event.zoom_join_url:
         return JoinAnswer("early", event, opens_at=opens_at)
+    try:
+        # Checked again on every use: a value stored by older code or by hand is never followed.
+        url = check_join_url(event.zoom_join_url, join_hosts())
+    except JoinUrlRefused:
+        return JoinAnswer("not_ready", event)
     # Approximate by design: mail scanners open links too.
     first_open = registration.opened_at is None and registrations.record_first_open(event_id, person_id, now)
-    return JoinAnswer("redirect", event, url=event.zoom_join_url, first_open=first_open)
+    return JoinAnswer("redirect", event, url=url, first_open=first_open)

@@ -23,7 +23,7 @@ from shared.domain import bulk
 from shared.domain.bulk import BATCH_RETENTION, Batch, MorningSend
 from shared.domain.errors import EventClosed, NotFound
 from shared.domain.models import Event, EventStatus, RegistrationStatus
-from shared.domain.people import Person, Registration
+from shared.domain.people import Person, Registration, SendFailure
 from shared.domain.schedule import Schedule, covered_events
 from shared.mail.jobs import JoinLinksJob
 from shared.mail.mailer import Mailer
@@ -121,9 +121,7 @@ class Dispatcher:
         due = [r for r in registered if not _handled(r, send.send_moment)]
         people = self.people.get_many(r.person_id for r in due if r.person_id not in in_flight)
         new = [
-            r.person_id
-            for r in due
-            if r.person_id not in in_flight and r.email and _reachable(people.get(r.person_id))
+            r.person_id for r in due if r.person_id not in in_flight and _reachable(people.get(r.person_id))
         ]
         # Unfinished batches whose message was lost are queued again.
         requeued = [b for b in batches if b.lost(now) and self.batches.requeue(b, now)]
@@ -147,7 +145,8 @@ class Dispatcher:
 
 
 def _reachable(person: Person | None) -> bool:
-    return person is None or person.suppression is None
+    """Someone we may email: a profile with an address, not suppressed."""
+    return person is not None and bool(person.email) and person.suppression is None
 
 
 class JoinLinkSender:
@@ -196,16 +195,15 @@ class JoinLinkSender:
         people = self.people.get_many(batch.recipients)
 
         def email_for(person_id: str) -> RenderedEmail | None:
-            registration = current.get(person_id)
+            registration, person = current.get(person_id), people.get(person_id)
             if (
                 registration is None
                 or registration.status is not RegistrationStatus.registered
                 or _handled(registration, job.send_moment)
-                or not registration.email
-                or not _reachable(people.get(person_id))
+                or person is None
+                or not _reachable(person)
             ):
                 return None
-            person = Person(person_id=person_id, email=registration.email, name=registration.name)
             return self.mailer.render(JoinLink.of(person, event, self.mailer.links, now), now)
 
         self.runner.send_each(
@@ -216,7 +214,10 @@ class JoinLinkSender:
             sent=lambda person_id: self.registrations.mark_link_sent(
                 event.id, person_id, job.send_moment, now
             ),
-            refused=lambda person_id: self.registrations.mark_link_failed(
-                event.id, person_id, job.send_moment
+            refused=lambda person_id, reason: self.registrations.mark_link_failed(
+                event.id,
+                person_id,
+                job.send_moment,
+                SendFailure(kind=JoinLink.kind, reason=reason, at=now),
             ),
         )

@@ -12,7 +12,7 @@ from datetime import datetime
 from shared.domain.bulk import Batch
 from shared.domain.models import Event, RegistrationStatus
 from shared.domain.notices import Notice, links_out
-from shared.domain.people import Person, Registration
+from shared.domain.people import Person, Registration, SendFailure
 from shared.domain.schedule import Schedule
 from shared.mail.jobs import NoticeJob
 from shared.mail.mailer import Mailer
@@ -71,8 +71,8 @@ class NoticeSender:
                 notice, event, current.get(person_id), people.get(person_id), now
             ),
             sent=lambda person_id: self.registrations.mark_notified(event.id, person_id, notice.number, now),
-            refused=lambda person_id: self.registrations.mark_notice_failed(
-                event.id, person_id, notice.number
+            refused=lambda person_id, reason: self.registrations.mark_notice_failed(
+                event.id, person_id, notice.number, SendFailure(kind=notice.kind, reason=reason, at=now)
             ),
         )
 
@@ -84,11 +84,11 @@ class NoticeSender:
         profile: Person | None,
         now: datetime,
     ) -> RenderedEmail | None:
-        if registration is None or registration.notice_mark >= notice.number or not registration.email:
+        if registration is None or registration.notice_mark >= notice.number:
             return None
-        if profile is not None and profile.suppression is not None:
+        if profile is None or not profile.email or profile.suppression is not None:
             return None
-        person = Person(person_id=registration.person_id, email=registration.email, name=registration.name)
+        person = profile
         links = self.mailer.links
         if notice.kind == "cancellation":
             if registration.status is RegistrationStatus.cancelled:

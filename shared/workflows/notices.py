@@ -204,14 +204,17 @@ class Notices:
             r
             for r in registrations
             if r.notice_mark < notice.number
-            and r.email
             and r.person_id not in planned
             and notice.concerns(r, event, self.schedule)
         ]
         if not due:
             return []
         people = self.people.get_many(r.person_id for r in due)
-        return [r.person_id for r in due if (p := people.get(r.person_id)) is None or p.suppression is None]
+        return [
+            r.person_id
+            for r in due
+            if (p := people.get(r.person_id)) is not None and p.email and p.suppression is None
+        ]
 
     def plan(self, notice: Notice, now: datetime) -> int:
         """Write the batches of everyone the notice concerns who is in none yet, then queue every

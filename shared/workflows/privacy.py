@@ -19,10 +19,12 @@ through the usual cancellation (counted as a cancellation, and the waiting list 
 capacity accounting never changes silently; registrations at past or cancelled events are
 deleted with their counts left as they were.
 
-A person who unsubscribed or complained keeps a bare profile `{PK, SK, suppression}`: the keyed
-hash of their address and why they are not mailed, nothing else and no expiry, so a later
-sign-up with that address is not emailed against their wish (an unsubscribed person who signs up
-again is emailed again, as after any unsubscribe). Anyone else's profile goes entirely.
+A person who unsubscribed or complained keeps only their suppression marker
+`PERSON#<person_id>` / `SUPPRESSION`: the keyed hash of their address, why they are not mailed
+and since when, nothing else and no expiry, so a later sign-up with that address is not emailed
+against their wish (an unsubscribed person who signs up again is emailed again, as after any
+unsubscribe). The same marker is what outlives a profile's expiry (shared/stores/people.py), so
+erasure and expiry leave the same thing behind. Anyone else's profile and marker go entirely.
 
 Nothing here logs an address, a name or a person id.
 """
@@ -37,13 +39,13 @@ from decimal import Decimal
 from shared.boundary import JsonObject
 from shared.domain.bulk import BATCH_RETENTION, Batch
 from shared.domain.errors import Unavailable
-from shared.domain.models import RegistrationStatus, Suppression, normalise_address
+from shared.domain.models import SUPPRESSION_RANK, RegistrationStatus, Suppression, address_forms
 from shared.domain.people import Registration
 from shared.mail.ses_account import SesSuppressionList
 from shared.stores.batches import BatchStore
 from shared.stores.events import EventStore
 from shared.stores.limits import RateLimitStore
-from shared.stores.people import PersonStore
+from shared.stores.people import PersonStore, marker_from
 from shared.stores.registrations import RegistrationStore
 from shared.workflows.exports import ExportStore
 from shared.workflows.registrations import Registrations
@@ -97,6 +99,7 @@ class Holdings:
     """Where a person's data is, found before anything is changed."""
 
     profile: Stored | None
+    marker: Stored | None
     registrations: list[Registration]
     morning: list[BatchHit]
     notices: list[BatchHit]
@@ -192,6 +195,7 @@ class Privacy:
         batch_events = self._batch_events({r.event_id for r in registrations}, now)
         return Holdings(
             profile=self.people.raw(person_id),
+            marker=self.people.marker(person_id),
             registrations=registrations,
             morning=self._hits(batch_events, person_id, "morning"),
             notices=self._hits(batch_events, person_id, "notice"),
@@ -200,12 +204,25 @@ class Privacy:
             batch_events=batch_events,
         )
 
+    def _locate(self, address: str) -> tuple[str, str]:
+        """The form of `address` a person is stored under, and their id. Any address is taken:
+        records stored before addresses had to be ASCII are found under their old form."""
+        forms = address_forms(address)
+        for form in forms:
+            person_id = self.person_id_for(form)
+            if (
+                self.people.raw(person_id) is not None
+                or self.people.marker(person_id) is not None
+                or self.registrations.raw_of_person(person_id)
+            ):
+                return form, person_id
+        return forms[0], self.person_id_for(forms[0])
+
     # --- subject access -----------------------------------------------------------------------------
 
     def subject_access(self, address: str, now: datetime) -> Stored:
         """Everything held about this address, as stored."""
-        address = normalise_address(address)
-        person_id = self.person_id_for(address)
+        address, person_id = self._locate(address)
         profile = self.people.raw(person_id)
         items = self.registrations.raw_of_person(person_id)
         events = self.events.get_many(str(item["PK"]).removeprefix("EVENT#") for item in items)
@@ -224,6 +241,7 @@ class Privacy:
         return {
             "person_id": person_id,
             "person": _view(profile) if profile else None,
+            "suppression_marker": _view(marker) if (marker := self.people.marker(person_id)) else None,
             "registrations": registrations,
             "morning_send": sorted(
                 {h.batch.event_id for h in self._hits(batch_events, person_id, "morning")}
@@ -244,11 +262,10 @@ class Privacy:
         The SES list comes first and the profile last: a failure part-way raises Unavailable, and
         running it again finishes the job (every step is idempotent, and the profile that decides
         what is kept is still there)."""
-        address = normalise_address(address)
-        person_id = self.person_id_for(address)
+        address, person_id = self._locate(address)
         held = self._holdings(address, person_id, now)
-        current = held.profile.get("suppression") if held.profile else None
-        kept = Suppression(current) if current in {s.value for s in Suppression} else None
+        levels = [marker_from(item) for item in (held.profile, held.marker) if item]
+        kept = max((s for s in levels if s), key=SUPPRESSION_RANK.__getitem__, default=None)
         listing = self.ses.lookup(address)
         if listing.reason == "COMPLAINT":
             kept = Suppression.complained
@@ -271,9 +288,12 @@ class Privacy:
         erasure.kept = kept if kept in KEPT_AFTER_ERASURE else None
         if not dry_run:
             if erasure.kept is not None:
-                self.people.keep_only_suppression(person_id, erasure.kept)
-            elif held.profile is not None:
-                self.people.delete(person_id)
+                self.people.keep_only_suppression(person_id, erasure.kept, now)
+            else:
+                if held.profile is not None:
+                    self.people.delete(person_id)
+                if held.marker is not None:
+                    self.people.delete_marker(person_id)
         erasure.registrations = len(held.registrations)
         erasure.morning_send_recipients = len(held.morning)
         erasure.notice_recipients = len(held.notices)
@@ -328,19 +348,22 @@ class Privacy:
     def unsuppress(self, address: str) -> Stored:
         """Lift our suppression (bounced, complained or unsubscribed) and SES's own, so the address
         is emailed again. A bare profile (held only to suppress) is deleted: it would hold nothing."""
-        address = normalise_address(address)
-        person_id = self.person_id_for(address)
+        address, person_id = self._locate(address)
         ses_state = self.ses.remove(address)
         profile = self.people.raw(person_id)
+        marker = self.people.marker(person_id)
         previous = profile.get("suppression") if profile else None
+        previous = previous or (marker.get("suppression") if marker else None)
         profile_change = "none"
-        if profile is not None and previous is not None:
-            if profile.get("email"):
-                if self.people.clear_suppression(person_id):
-                    profile_change = "cleared"
-            else:
-                self.people.delete(person_id)
-                profile_change = "deleted"
+        if profile is not None and profile.get("email"):
+            if self.people.clear_suppression(person_id):
+                profile_change = "cleared"
+        elif profile is not None and previous is not None:
+            self.people.delete(person_id)
+            profile_change = "deleted"
+        if marker is not None:
+            self.people.delete_marker(person_id)
+            profile_change = "cleared" if profile_change == "none" else profile_change
         return {
             "suppression_removed": previous if profile_change != "none" else None,
             "profile": profile_change,

@@ -8,15 +8,16 @@ and capacity is never exceeded under races: a change that lost a race reads agai
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 
 from shared.domain.errors import NotFound, Unavailable, ValidationFailed
-from shared.domain.models import Event, RegistrationStatus
-from shared.domain.people import Person, Registration
+from shared.domain.models import Event, RegistrationStatus, Role
+from shared.domain.people import FailureReason, Person, Registrant, Registration, SendFailure
 from shared.domain.schedule import Schedule
 from shared.domain.signup import gets_join_link
 from shared.mail.jobs import ManageLinkJob, PlaceOfferedJob
-from shared.mail.mailer import Mailer
+from shared.mail.mailer import Mailer, Undeliverable
 from shared.mail.messages import JoinLink, ManageLink, PlaceOffered
 from shared.mail.transport import SendFailed
 from shared.stores.events import EventStore
@@ -104,7 +105,7 @@ class Registrations:
         if person is not None:
             job = PlaceOfferedJob(person_id=person.person_id, event_id=event.id)
             self.mailer.deliver(
-                person, PlaceOffered.of(person, event, self.mailer.links, now, late), job, now
+                person, lambda: PlaceOffered.of(person, event, self.mailer.links, now, late), job, now
             )
 
     def complete_place_offered(self, job: PlaceOfferedJob, now: datetime) -> str | None:
@@ -116,10 +117,22 @@ class Registrations:
             return None
         registration = self.registrations.get(event.id, person.person_id)
         late = registration is not None and self._late(event, registration.status.value, now)
-        message_id = self.mailer.send(PlaceOffered.of(person, event, self.mailer.links, now, late), now)
+        message_id = self.mailer.send(
+            lambda: PlaceOffered.of(person, event, self.mailer.links, now, late), now
+        )
         if late:
             self._mark_sent(event, person.person_id, now)
         return message_id
+
+    def note_failure(
+        self, person_id: str, event_ids: list[str], kind: str, reason: FailureReason, now: datetime
+    ) -> None:
+        """An email to this person that can never go: marked on each registration it was about
+        (shown by list_registrations); a registration since erased is simply not there."""
+        failure = SendFailure(kind=kind, reason=reason, at=now)
+        for event_id in event_ids:
+            with contextlib.suppress(Unavailable):
+                self.registrations.record_failure(event_id, person_id, failure)
 
     def _late(self, event: Event, status: str, now: datetime) -> bool:
         return status == RegistrationStatus.registered.value and gets_join_link(
@@ -140,10 +153,16 @@ class Registrations:
             if registration.event_id in events and not events[registration.event_id].has_ended(now)
         ]
 
-    def manage_view(self, person_id: str, now: datetime) -> tuple[str, list[tuple[Registration, Event]]]:
-        """What the manage page shows: the person's name and their upcoming registrations."""
-        person = self.people.get(person_id)
-        return (person.name if person else ""), self.upcoming(person_id, now)
+    def manage_view(
+        self, person_id: str, now: datetime
+    ) -> tuple[Person | None, list[tuple[Registration, Event]]]:
+        """What the manage page shows: the person's own details and their upcoming registrations."""
+        return self.people.get(person_id), self.upcoming(person_id, now)
+
+    def change_profile(self, person_id: str, name: str, role: Role, organisation: str) -> bool:
+        """The person's own change of their details: what every later email and export says.
+        False when there is nobody by that id (erased since the link was sent)."""
+        return self.people.change_details(person_id, name, role, organisation)
 
     def cancel_for_person(self, person_id: str, event_id: str | None, now: datetime) -> list[str]:
         """The person cancels one place (`event_id`) or, with None, every upcoming one. Repeating
@@ -171,32 +190,40 @@ class Registrations:
         self.people.unsubscribe(person_id, now)
         return cancelled
 
-    def send_manage_link(self, person_id: str, now: datetime) -> bool:
-        """Email the person their manage link, at most once an hour, and only if they have registrations."""
-        person = self.people.get(person_id)
-        if person is None or not self.registrations.of_person(person_id):
-            return False
-        if not self.people.claim_manage_link(person_id, now, MANAGE_LINK_EVERY):
-            return False
-        job = ManageLinkJob(person_id=person_id)
-        message = ManageLink.of(person, self.mailer.links, now)
-        return self.mailer.deliver(person, message, job, now) != "suppressed"
+    def request_manage_link(self, person_id: str) -> None:
+        """Queue the request: whether anyone gets an email is decided by SenderFunction, so the
+        answer, its time and its AWS calls are the same whoever asks (known or not)."""
+        self.mailer.outbox.put(ManageLinkJob(person_id=person_id))
 
     def complete_manage_link(self, job: ManageLinkJob, now: datetime) -> str | None:
+        """Email the person their manage link, at most once an hour, and only if they have
+        registrations. A send that fails gives the hour back, so the job's retry can send it."""
         person = self.people.get(job.person_id)
         if person is None or person.suppression is not None or not person.email:
             return None
-        return self.mailer.send(ManageLink.of(person, self.mailer.links, now), now)
+        if not self.registrations.of_person(job.person_id):
+            return None
+        if not self.people.claim_manage_link(job.person_id, now, MANAGE_LINK_EVERY):
+            return None
+        try:
+            return self.mailer.send(lambda: ManageLink.of(person, self.mailer.links, now), now)
+        except SendFailed:
+            self.people.release_manage_link(job.person_id, now)
+            raise
 
     # --- an admin's view and changes ------------------------------------------------------------
 
-    def roster(self, event_id: str) -> tuple[Event, list[Registration]]:
+    def roster(self, event_id: str) -> tuple[Event, list[Registrant]]:
         """The event and everyone registered for it (any status), by status then sign-up time."""
         event = self.events.get(event_id)
         if event is None:
             raise NotFound(f"There is no event with id {event_id!r}.")
-        found = self.registrations.of_event(event.id)
-        return event, sorted(found, key=lambda r: (r.status.value, r.registered_at))
+        found = sorted(self.registrations.of_event(event.id), key=lambda r: (r.status.value, r.registered_at))
+        people = self.people.get_many(r.person_id for r in found)
+        return event, [Registrant(r, people.get(r.person_id)) for r in found]
+
+    def registrant(self, registration: Registration) -> Registrant:
+        return Registrant(registration, self.people.get(registration.person_id))
 
     def cancel_by_admin(self, event_id: str, person_id: str, now: datetime) -> tuple[Registration, bool]:
         """Cancel someone's place as an admin. Returns the registration as it now stands and
@@ -221,13 +248,21 @@ class Registrations:
                 f"That registration is {registration.status.value}: there is no place to send a link for.",
                 fields={"email": f"registration is {registration.status.value}"},
             )
-        person = self.people.get(person_id) or Person(person_id=person_id)
-        person = person.model_copy(update={"email": registration.email, "name": registration.name})
+        person = self.people.get(person_id)
+        if person is None or not person.email:
+            raise NotFound("That address has no registration at that event.")
         try:
-            message_id = self.mailer.send(JoinLink.of(person, event, self.mailer.links, now), now)
+            message_id = self.mailer.send(lambda: JoinLink.of(person, event, self.mailer.links, now), now)
         except SendFailed as failure:
             raise Unavailable(
                 f"SES did not take the email ({failure.code}). Please try again shortly."
+            ) from None
+        except Undeliverable as failure:
+            self.note_failure(person_id, [event_id], JoinLink.kind, failure.reason, now)
+            raise ValidationFailed(
+                f"This person's join link cannot be sent ({failure.reason}): check their address "
+                "with list_registrations.",
+                fields={"email": failure.reason},
             ) from None
         send_moment = self.schedule.send_moment(event)
         if now >= send_moment:

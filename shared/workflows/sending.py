@@ -12,19 +12,30 @@ its write: that person may get one duplicate, never a missed email.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.domain.bulk import Batch
+from shared.domain.errors import Unavailable
+from shared.domain.people import FailureReason
 from shared.mail.render import RenderedEmail
-from shared.mail.transport import STOPPING_CODES, THROTTLING_CODES, SendFailed, SesTransport
+from shared.mail.transport import STOPPING_CODES, SYSTEMIC_CODES, SendFailed, SesTransport
+from shared.observability import logger_for
 from shared.stores.batches import BatchStore
 
 THROTTLE_RETRIES = 6
+# A recipient's mark (sent, failed) is tried this often while the table throttles it.
+MARK_ATTEMPTS = 5
+# This many failures in a row before any email of the batch has gone: the fault is not theirs.
+SYSTEMIC_AFTER = 5
 # Stop starting new sends when less than this is left of the invocation (a send, its write, and
 # giving the lease back fit well inside it).
 TIME_MARGIN_SECONDS = 10.0
+
+
+_log = logger_for("sender")
 
 
 class SendingStopped(Exception):
@@ -81,10 +92,12 @@ class Pacer:
 class BatchResult:
     sent: int = 0
     skipped: int = 0
-    rejected: int = 0
+    rejected: int = 0  # recipients marked failed, whatever the reason (`failed` by reason)
     done: bool = False
     stopped: str | None = None
     sent_ids: list[str] = field(default_factory=list)
+    failed: Counter[str] = field(default_factory=Counter)
+    unmarked: int = 0  # recipients whose mark could not be written (the table kept refusing)
 
 
 Work = Callable[[Batch, BatchResult], None]
@@ -139,40 +152,87 @@ class BatchRunner:
         *,
         email_for: Callable[[str], RenderedEmail | None],
         sent: Callable[[str], object],
-        refused: Callable[[str], object],
+        refused: Callable[[str, FailureReason], object],
     ) -> None:
         """Each person's email in turn (None: skip them), checking the deadline before each; after
-        SES accepts one, `sent(person_id)` (the one conditional write that makes it exactly once);
-        when SES rejects it, `refused(person_id)`, and the rest go on."""
+        SES accepts one, `sent(person_id)` (the one conditional write that makes it exactly once).
+        One recipient's email that cannot be built, or that SES refuses for them alone, is
+        `refused(person_id, reason)` and the rest go on. Failures wait to be marked until an email
+        has gone: if the first few all fail, the fault is ours or SES's, not theirs, so the batch
+        stops (given back, retried later) and nobody is marked."""
+        pending: list[tuple[str, FailureReason]] = []
+        working = False
         for person_id in person_ids:
             deadline.check()
-            email = email_for(person_id)
-            if email is None:
+            try:
+                email = email_for(person_id)
+                reason = None if email is None else self.send(email)
+            except (SendingStopped, OutOfTime):
+                raise
+            except Exception as error:  # this person's email could not be made
+                _log.warning("an email could not be built", extra={"error": type(error).__name__})
+                email, reason = None, "unbuildable"
+            if email is None and reason is None:
                 result.skipped += 1
-            elif self.send(email):
-                result.sent += 1
-                result.sent_ids.append(person_id)
-                sent(person_id)
-            else:
-                result.rejected += 1
-                refused(person_id)
+                continue
+            if reason is not None:
+                pending.append((person_id, reason))
+                if not working and len(pending) >= SYSTEMIC_AFTER:
+                    raise SendingStopped(f"every email failing ({reason})")
+                if working:
+                    self._mark_failures(pending, refused, result)
+                continue
+            working = True
+            self._mark_failures(pending, refused, result)
+            result.sent += 1
+            result.sent_ids.append(person_id)
+            if not self._write(sent, person_id):
+                result.unmarked += 1
+        self._mark_failures(pending, refused, result)
 
-    def send(self, email: RenderedEmail) -> bool:
-        """Send one email of a batch, paced, retrying throttling. False when SES rejected this
-        message (mark the recipient failed and go on); SendingStopped when SES stops sending."""
+    def _mark_failures(
+        self,
+        pending: list[tuple[str, FailureReason]],
+        refused: Callable[[str, FailureReason], object],
+        result: BatchResult,
+    ) -> None:
+        for person_id, reason in pending:
+            result.rejected += 1
+            result.failed[reason] += 1
+            if not self._write(refused, person_id, reason):
+                result.unmarked += 1
+        pending.clear()
+
+    def _write(self, write: Callable[..., object], *args: object) -> bool:
+        """A recipient's mark, retried while the table refuses it (throttling); False if it never
+        took: that person is left unmarked and the rest go on."""
+        delay = 0.2
+        for _attempt in range(MARK_ATTEMPTS):
+            try:
+                write(*args)
+                return True
+            except Unavailable:
+                self.sleep(delay)
+                delay *= 2
+        _log.warning("a recipient's mark could not be written")
+        return False
+
+    def send(self, email: RenderedEmail) -> FailureReason | None:
+        """Send one email of a batch, paced, retrying throttling, timeouts and SES's own faults.
+        None when SES took it; the reason when SES refused it for this recipient alone (mark them
+        failed and go on); SendingStopped when SES stops sending or keeps failing."""
         delay = 0.5
         for attempt in range(THROTTLE_RETRIES):
             self.pacer.wait()
             try:
                 self.transport.send(email)
-                return True
+                return None
             except SendFailed as failure:
-                if failure.code == "MessageRejected":
-                    return False
-                if failure.code in STOPPING_CODES:
+                if failure.code in STOPPING_CODES or failure.code in SYSTEMIC_CODES:
                     raise SendingStopped(failure.code) from None
-                if failure.code not in THROTTLING_CODES:
-                    raise
+                reason = failure.recipient_reason
+                if reason is not None:
+                    return "rejected" if reason == "rejected" else "send_error"
                 if attempt == THROTTLE_RETRIES - 1:
                     raise SendingStopped(failure.code) from None
                 self.sleep(delay)

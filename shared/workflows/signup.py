@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from math import ceil
 
 from shared.domain.errors import RateLimited, Unavailable
 from shared.domain.models import RegistrationStatus, Suppression
@@ -35,6 +36,7 @@ from shared.domain.signup import (
     SignupSnapshot,
     confirmation_lines,
     gets_join_link,
+    known,
     plan_signup,
     profile_for,
 )
@@ -57,10 +59,11 @@ class SignupOutcome:
     person: Person | None = None
     honeypot: bool = False
     send_confirmation: bool = False
+    not_queued: bool = False  # stored, but neither SES nor the queue took the confirmation
 
     @property
     def anything_new(self) -> bool:
-        return self.honeypot or any(item.changed for item in self.items)
+        return any(item.changed for item in self.items)
 
 
 @dataclass
@@ -122,18 +125,22 @@ class Signups:
         honeypot: bool = False,
         rate_limited: bool = True,
     ) -> SignupOutcome:
-        if honeypot:
-            # A robot filled the hidden field: answer like a success, store and send nothing.
-            return SignupOutcome(items=[], confirmation="sent", honeypot=True)
         person_id = person_id_for(request.email, self.keys)
+        if honeypot:
+            # A robot filled the hidden field: the same reads and decision as a real sign-up (an
+            # unknown or closed event is refused alike), the same answer, but nothing stored or sent.
+            snapshot = self.registrations.snapshot(request.event_ids, person_id)
+            plan = plan_signup(request, person_id, snapshot, now, self.schedule)
+            return SignupOutcome(items=plan.items, confirmation="sent", honeypot=True)
         for attempt in range(self.retry.attempts):
             snapshot = self.registrations.snapshot(request.event_ids, person_id)
             plan = plan_signup(request, person_id, snapshot, now, self.schedule)
-            person = profile_for(request, person_id, plan, snapshot.person, now)
+            person = profile_for(request, person_id, plan, snapshot.known_person(person_id), now)
             limits = self._limits(person_id, source_ip, now) if rate_limited else []
             commit = self._commit(plan, snapshot, person, limits, now)
             if commit is Commit.rate_limited:
-                raise RateLimited()
+                window_end = now.replace(minute=0, second=0, microsecond=0) + RATE_WINDOW
+                raise RateLimited(retry_after_seconds=max(1, ceil((window_end - now).total_seconds())))
             if commit is Commit.lost_race:
                 self.retry.pause(attempt)
                 continue
@@ -156,12 +163,13 @@ class Signups:
         return registration, confirmation
 
     def register_without_email(self, applicant: Applicant, person_id: str, now: datetime) -> SignupItem:
-        """An admin's registration of someone with no address: the sign-up's decision and write,
-        with no profile, no rate limit and no email."""
+        """An admin's registration of someone with no address: the sign-up's decision and write
+        (their profile holds their name, role and organisation), with no rate limit and no email."""
         for attempt in range(self.retry.attempts):
             snapshot = self.registrations.snapshot(applicant.event_ids, person_id)
             plan = plan_signup(applicant, person_id, snapshot, now, schedule=None)
-            if self._commit(plan, snapshot, None, [], now) is Commit.committed:
+            person = profile_for(applicant, person_id, plan, snapshot.person, now)
+            if self._commit(plan, snapshot, person, [], now, confirm=False) is Commit.committed:
                 return plan.items[0]
             self.retry.pause(attempt)
         raise Unavailable()
@@ -182,6 +190,8 @@ class Signups:
         person: Person | None,
         limits: list[RateLimit],
         now: datetime,
+        *,
+        confirm: bool = True,
     ) -> Commit:
         expires_at = max(item.event.ends_at for item in plan.items) + self.retention
         places = [
@@ -200,8 +210,10 @@ class Signups:
                 if previous and previous.expires_at
                 else expires_at,
                 clear_unsubscribe=previous is not None and previous.suppression is Suppression.unsubscribed,
-                mark_confirmation=plan.send_confirmation,
+                mark_confirmation=confirm and plan.send_confirmation,
                 only_if_no_confirmation_since=None if plan.new_registrations else now - RESEND_AFTER,
+                known=known(previous) is not None,
+                lift_marker_at=now if snapshot.marker is Suppression.unsubscribed else None,
             )
         elif not places:
             return Commit.committed
@@ -219,13 +231,15 @@ class Signups:
         )
         lines = confirmation_lines(plan.items)
         try:
-            message = Confirmation.of(person, lines, self.mailer.links, now)
-            outcome.confirmation = self.mailer.deliver(person, message, job, now)
+            outcome.confirmation = self.mailer.deliver(
+                person, lambda: Confirmation.of(person, lines, self.mailer.links, now), job, now
+            )
         except Unavailable:
-            # Neither SES nor the queue took it. The sign-up stands; forget that a confirmation
-            # went, so that trying again (after our 503) sends one.
+            # Neither SES nor the queue took it. The sign-up stands and is answered as one (never
+            # a 5xx once stored); the confirmation is counted and alarmed on as not queued, and
+            # forgotten, so that a repeat of the sign-up sends one.
             self.people.forget_confirmation(person.person_id)
-            raise
+            outcome.confirmation, outcome.not_queued = "queued", True
         return outcome
 
     # --- a confirmation that waited in the queue ------------------------------------------------
@@ -260,7 +274,7 @@ class Signups:
         if not items:
             return None
         message_id = self.mailer.send(
-            Confirmation.of(person, confirmation_lines(items), self.mailer.links, now), now
+            lambda: Confirmation.of(person, confirmation_lines(items), self.mailer.links, now), now
         )
         for item in items:
             if item.join_details:  # it carried the join link: that registration counts as sent

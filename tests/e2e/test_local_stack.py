@@ -149,3 +149,15 @@ def test_the_morning_send_runs_locally_and_the_join_link_leads_to_zoom(local_sta
         local_stack.request("DELETE", "/_local/clock")
     assert followed.status == 302
     assert followed.headers["location"] == event["zoom_join_url"]
+
+
+def test_every_method_gets_the_apps_own_answer_as_deployed(local_stack: LocalStack) -> None:
+    for method in ("TRACE", "PROPFIND", "PATCH", "FOO"):
+        answer = local_stack.request(method, "/events")
+
+        assert answer.status == 405, method
+        assert answer.headers["Allow"] == "GET, HEAD"
+        assert answer.json()["error"]["code"] == "method_not_allowed"
+    head = local_stack.request("HEAD", "/events")
+    assert head.status == 200 and head.body == b""
+    assert head.headers["Content-Type"] == "application/json"

@@ -185,7 +185,7 @@ def test_a_wrong_method_is_405_and_an_unknown_path_404(aws):
     wrong = call_api("PUT", "/events")
     assert wrong.status == 405
     assert wrong.json()["error"]["code"] == "method_not_allowed"
-    assert wrong.headers["allow"] == "GET"
+    assert wrong.headers["allow"] == "GET, HEAD"
     assert call_api("GET", "/nothing-here").status == 404
     page = call_api("GET", "/nothing-here", headers=HTML)
     assert page.status == 404 and "Page not found" in page.body
@@ -219,6 +219,7 @@ def test_openapi_describes_the_routes_and_the_signup_body(aws):
         "/manage/link",
         "/manage",
         "/manage/cancel",
+        "/manage/profile",
         "/unsubscribe",
     ):
         assert path in document["paths"], path

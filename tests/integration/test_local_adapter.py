@@ -26,7 +26,8 @@ import pytest
 from infra.local.functions import FunctionSpec, Invoker, functions_from_template
 from infra.local.outbox import Outbox
 from infra.local.resources import load_template, parameter_defaults
-from infra.local.server import CorsConfig, Gateway, LocalHttpServer, cors_from_template
+from infra.local.server import CorsConfig, Gateway, HttpRequest, LocalHttpServer, cors_from_template
+from infra.local.throttle import TokenBucket, throttle_from_template
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REQUEST_TIME = datetime(2020, 3, 12, 19, 3, 58, 390000, tzinfo=UTC)
@@ -264,6 +265,16 @@ def test_head_gets_headers_without_body(adapter: Adapter) -> None:
     assert adapter.event["requestContext"]["http"]["method"] == "HEAD"
 
 
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "CONNECT", "FOO"])
+def test_every_method_reaches_the_function_as_api_gateway_passes_it(adapter: Adapter, method: str) -> None:
+    # http.server would answer 501 itself; API Gateway's `$default` ANY route passes any method on.
+    adapter.answer = {"statusCode": 405, "headers": {"Allow": "GET, HEAD"}, "body": ""}
+    response = adapter.send(method, "/events")
+    assert response.status == 405
+    assert response.getheader("Allow") == "GET, HEAD"
+    assert adapter.event["requestContext"]["http"]["method"] == method
+
+
 # --- local-only routes ------------------------------------------------------------------------
 
 
@@ -477,3 +488,42 @@ def test_preflight_is_answered_by_the_gateway_and_cors_headers_added() -> None:
     finally:
         running.server.shutdown()
         running.server.server_close()
+
+
+# --- API Gateway's throttling ---------------------------------------------------------------
+
+
+def test_the_stage_throttling_comes_from_the_template_and_its_parameters() -> None:
+    template = load_template()
+    api_events = [{"ApiId": {"Ref": "HttpApi"}}]
+
+    default = throttle_from_template(template, api_events, parameter_defaults(template))
+    given = throttle_from_template(
+        template, api_events, {**parameter_defaults(template), "ApiThrottlingRateLimit": "300"}
+    )
+
+    assert default is not None and (default.rate, default.burst) == (25.0, 50)
+    assert given is not None and given.rate == 300.0
+
+
+def test_a_burst_over_the_limit_is_api_gateways_429_and_never_reaches_the_function() -> None:
+    now = [0.0]
+    calls: list[dict[str, Any]] = []
+
+    def api(event: dict[str, Any]) -> Any:
+        calls.append(event)
+        return {"statusCode": 200, "body": "{}"}
+
+    gateway = Gateway(api=api, throttle=TokenBucket(rate=2, burst=3, clock=lambda: now[0]))
+    request = HttpRequest(method="GET", target="/events", headers=[])
+
+    burst = [gateway.handle(request).status for _ in range(4)]
+    now[0] += 0.5  # one token back at 2 a second
+    after = [gateway.handle(request).status for _ in range(2)]
+    local = gateway.handle(HttpRequest(method="GET", target="/_local/clock", headers=[])).status
+
+    assert burst == [200, 200, 200, 429] and after == [200, 429]
+    assert len(calls) == 4
+    throttled = gateway.handle(request)
+    assert json.loads(throttled.body) == {"message": "Too Many Requests"}
+    assert local == 200  # the local-only routes are not API Gateway's

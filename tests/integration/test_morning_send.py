@@ -36,7 +36,7 @@ def fast_ses(aws, monkeypatch):
 
 def join_link_in(message) -> str:
     match = re.search(
-        r"https://events\.example\.org/join/[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+", text_part(message)
+        r"https://events\.example\.org/join/[0-9]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+", text_part(message)
     )
     assert match, "no join link"
     return match.group(0)

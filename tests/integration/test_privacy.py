@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 from infra.testkit import raw_table
 from infra.testkit.api import call_api, outbox
+from infra.testkit.morning import pump
 from shared import services
 from tests.integration.helpers import ZOOM_SECRETS, create_event, sign_up, text_part
 
@@ -32,6 +33,14 @@ class EveryField(logging.Formatter):
 def every_log_line():
     """Capture everything any logger writes, our own at DEBUG (the most they could ever say) and
     libraries at the levels the functions set for them (shared/aws.py pins botocore's)."""
+    # Every function's loggers exist before the capture starts (Powertools loggers do not propagate,
+    # so one created later would escape it).
+    import functions.admin.handler
+    import functions.api.handler
+    import functions.dispatch.handler
+    import functions.sender.handler
+    import functions.ses_events.handler  # noqa: F401
+
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setLevel(logging.DEBUG)
@@ -42,7 +51,16 @@ def every_log_line():
     saved = [(lg, lg.level, lg.propagate) for lg in loggers]
     for lg in loggers:
         lg.addHandler(handler)
-        if lg.name in ("api", "admin", "sender", "repository") or lg.name.startswith(("functions", "shared")):
+        if lg.name in (
+            "api",
+            "admin",
+            "sender",
+            "dispatch",
+            "ses_events",
+            "notices",
+            "privacy",
+            "repository",
+        ) or lg.name.startswith(("functions", "shared")):
             lg.setLevel(logging.DEBUG)
     try:
         yield stream
@@ -110,10 +128,13 @@ def test_keys_tokens_urls_and_queue_messages_carry_no_address(aws, monkeypatch):
     queued = (
         services.get()
         .client("sqs")
-        .receive_message(QueueUrl=aws.physical["OutboundQueue"], MaxNumberOfMessages=10)["Messages"]
+        .receive_message(QueueUrl=aws.physical["OutboundQueue"], MaxNumberOfMessages=10, VisibilityTimeout=0)[
+            "Messages"
+        ]
     )
     assert queued
     assert_nothing_personal(repr([m["Body"] for m in queued]))
+    pump(aws)
     links = [
         line for line in text_part(outbox()[-1]).split() if line.startswith("https://events.example.org")
     ]

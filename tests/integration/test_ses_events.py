@@ -20,7 +20,7 @@ from infra.testkit import FIXED_NOW, raw_table
 from infra.testkit.api import LambdaContext, call_api, outbox
 from shared import clock, services
 from shared.domain.errors import Unavailable
-from shared.domain.models import Suppression
+from shared.domain.models import SUPPRESSION_RANK, Suppression
 from tests.integration.helpers import create_event, sign_up
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -51,8 +51,17 @@ def profile_item(address: str) -> dict[str, Any] | None:
 
 
 def suppression_of(address: str) -> Suppression | None:
-    person = services.get().stores.people.get(services.get().person_id_for(address))
-    return person.suppression if person else None
+    """What a sign-up with this address sees: the profile's suppression, or the hash-only
+    marker's where that is higher (an unknown address has the marker alone)."""
+    person_id = services.get().person_id_for(address)
+    person = services.get().stores.people.get(person_id)
+    marker = services.get().stores.people.marker(person_id)
+    levels = [person.suppression if person else None, Suppression(marker["suppression"]) if marker else None]
+    return max((s for s in levels if s), key=SUPPRESSION_RANK.__getitem__, default=None)
+
+
+def marker_item(address: str) -> dict[str, Any] | None:
+    return raw_table.get_item(raw_table.marker_key(services.get().person_id_for(address)))
 
 
 def unsubscribe(address: str) -> None:
@@ -118,7 +127,7 @@ def test_given_a_registered_person_when_their_address_bounces_permanently_then_t
     assert len(outbox()) == 1  # the first confirmation only
 
 
-def test_given_an_unknown_address_when_it_bounces_then_a_bare_profile_suppresses_a_later_signup(
+def test_given_an_unknown_address_when_it_bounces_then_a_hash_only_marker_suppresses_a_later_signup(
     aws,
 ):
     event_id = create_event()
@@ -126,12 +135,13 @@ def test_given_an_unknown_address_when_it_bounces_then_a_bare_profile_suppresses
     answer = handle(ses_event("bounce-permanent"))
 
     assert answer == {"suppressed": 1, "ignored": 0}
-    item = profile_item(ADDRESS)
-    assert item == {
-        "PK": {"S": f"PERSON#{services.get().person_id_for(ADDRESS)}"},
-        "SK": {"S": "PROFILE"},
-        "suppression": {"S": "bounced"},
-        "suppressed_at": {"S": "2026-11-25T10:00:00Z"},
+    assert profile_item(ADDRESS) is None
+    person_id = services.get().person_id_for(ADDRESS)
+    assert raw_table.get_item(raw_table.marker_key(person_id)) == {
+        "PK": f"PERSON#{person_id}",
+        "SK": "SUPPRESSION",
+        "suppression": "bounced",
+        "suppressed_at": "2026-11-25T10:00:00Z",
     }
     signup = call_api(
         "POST",
@@ -222,14 +232,14 @@ def test_given_a_registered_person_when_they_complain_then_they_are_suppressed_a
 
 def test_given_a_complaint_when_a_bounce_follows_then_the_person_stays_complained(aws):
     handle(ses_event("complaint"))
-    complained_at = profile_item(ADDRESS)["suppressed_at"]
+    complained_at = (marker_item(ADDRESS) or {})["suppressed_at"]
     clock.freeze(FIXED_NOW + timedelta(hours=2))
 
     answer = handle(ses_event("bounce-permanent"))
 
     assert answer == {"suppressed": 1, "ignored": 0}  # suppressed: already, and more strongly
     assert suppression_of(ADDRESS) is Suppression.complained
-    assert profile_item(ADDRESS)["suppressed_at"] == complained_at
+    assert (marker_item(ADDRESS) or {})["suppressed_at"] == complained_at
 
 
 def test_given_a_bounce_when_a_complaint_follows_then_the_person_becomes_complained(aws):

@@ -149,7 +149,7 @@ def sign_up_in_process(event_ids: list[str], email: str) -> str:
     Powertools' resolver keeps the current request on the module-level app, as Lambda runs one
     request per execution environment at a time; concurrent requests therefore meet in the
     logic layer, where the races live."""
-    from shared.domain.signup_form import SignupRequest
+    from shared.domain.forms import SignupRequest
 
     request = SignupRequest.model_validate(
         {"name": "Racer", "email": email, "role": "manager", "event_ids": event_ids, "consent": True}
@@ -210,14 +210,29 @@ def test_ten_people_racing_for_three_places_never_exceed_capacity(aws):
 
 def test_a_filled_honeypot_is_answered_like_success_and_stores_and_sends_nothing(aws):
     event_id = create_event()
+    full = create_event("Full house", "2027-01-13T14:00:00", capacity=1)
+    sign_up([full], email="bea@example.org")
+    before = len(outbox())
 
-    answer = sign_up([event_id], website="https://spam.example")
-
-    assert answer.status == 201
-    assert answer.json()["signup"]["confirmation"] == "sent"
-    assert registrations(event_id) == []
-    assert outbox() == []
+    robot = sign_up([event_id, full], website="https://spam.example")
+    page_form = {**person(), "form": "signup_page", "event_ids": [event_id], "consent": "yes"}
+    robot_page = call_api("POST", "/signups", form={**page_form, "website": "x"}, headers=BROWSER)
+    assert registrations(event_id) == [] and len(registrations(full)) == 1
+    assert len(outbox()) == before
     assert services.get().stores.people.get(services.get().person_id_for("ada@example.org")) is None
+    # Exactly what a person gets: the same status, the same answer, the same page.
+    human = sign_up([event_id, full])
+    human_page = call_api("POST", "/signups", form={**page_form, "email": "cy@example.org"}, headers=BROWSER)
+    assert (robot.status, robot.json()) == (human.status, human.json())
+    assert robot.json()["signup"]["registrations"] == [
+        {"event_id": event_id, "status": "registered"},
+        {"event_id": full, "status": "waitlisted"},
+    ]
+    assert (robot_page.status, robot_page.body) == (human_page.status, human_page.body)
+    # An unknown event is refused alike.
+    assert (
+        sign_up(["2026-12-31-nothing"], website="x").status == sign_up(["2026-12-31-nothing"]).status == 404
+    )
 
 
 def test_access_needs_are_kept_only_with_their_own_consent(aws):
@@ -225,7 +240,8 @@ def test_access_needs_are_kept_only_with_their_own_consent(aws):
     sign_up([event_id], access_needs="Live captions, please")
     sign_up([event_id], email="bea@example.org", access_needs="A break halfway", access_needs_consent=True)
 
-    kept = {r.email: r.access_needs for r in registrations(event_id)}
+    ids = {services.get().person_id_for(a): a for a in ("ada@example.org", "bea@example.org")}
+    kept = {ids[r.person_id]: r.access_needs for r in registrations(event_id)}
 
     assert kept == {"ada@example.org": "", "bea@example.org": "A break halfway"}
 
@@ -337,6 +353,23 @@ def test_signups_are_rate_limited_per_address(aws, monkeypatch):
     assert statuses == [201, 200, 200, 429]
     answer = sign_up([event_id])
     assert answer.json()["error"]["code"] == "rate_limited"
+    assert answer.headers["retry-after"] == "3600"  # the hour's window has just begun
+
+
+def test_a_rate_limited_sign_up_is_told_when_its_window_ends(aws, monkeypatch):
+    # Given an address at its limit, 14 minutes 30 seconds before the hour's window ends
+    monkeypatch.setenv("SIGNUPS_PER_ADDRESS_PER_HOUR", "1")
+    services.reset()
+    event_id = create_event()
+    clock.freeze(FIXED_NOW + timedelta(minutes=45, seconds=30))
+    assert sign_up([event_id]).status == 201
+
+    # When it signs up again
+    answer = sign_up([event_id])
+
+    # Then the 429 says to come back when the window ends (CONTRACT.md: 429 carries Retry-After)
+    assert answer.status == 429
+    assert answer.headers["retry-after"] == str(14 * 60 + 30)
 
 
 def test_signups_are_rate_limited_per_source_ip(aws, monkeypatch):
@@ -347,6 +380,7 @@ def test_signups_are_rate_limited_per_source_ip(aws, monkeypatch):
     statuses = [sign_up([event_id], email=f"person{n}@example.org").status for n in range(3)]
 
     assert statuses == [201, 201, 429]
+    assert int(sign_up([event_id], email="person9@example.org").headers["retry-after"]) == 3600
 
 
 @pytest.mark.parametrize(
@@ -533,3 +567,44 @@ def test_the_fixture_form_post_is_understood(aws):
 
     assert result["statusCode"] == 303
     assert sorted(r.event_id for e in (ev1, ev2) for r in registrations(e)) == sorted([ev1, ev2])
+
+
+def test_once_stored_a_signup_is_answered_as_one_even_when_ses_and_the_queue_both_fail(aws):
+    from botocore.exceptions import ClientError
+
+    event_id = create_event()
+
+    class Down:
+        def send_email(self, **_kwargs):
+            raise ClientError({"Error": {"Code": "InternalFailure", "Message": "down"}}, "SendEmail")
+
+        def send_message(self, **_kwargs):
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "down"}}, "SendMessage")
+
+    services.override(ses_send=Down(), sqs=Down())
+    answer = sign_up([event_id])
+    page = call_api(
+        "POST",
+        "/signups",
+        form={
+            **person(),
+            "email": "bea@example.org",
+            "form": "signup_page",
+            "event_ids": [event_id],
+            "consent": "yes",
+        },
+        headers=BROWSER,
+    )
+    services.override()
+
+    assert answer.status == 201
+    assert answer.json()["signup"] == {
+        "registrations": [{"event_id": event_id, "status": "registered"}],
+        "confirmation": "queued",
+    }
+    assert page.status == 201 and "Thank you" in page.body
+    assert len(registrations(event_id)) == 2
+    # The confirmation was not marked as sent: repeating the sign-up sends it.
+    again = sign_up([event_id])
+    assert (again.status, again.json()["signup"]["confirmation"]) == (200, "sent")
+    assert [m["To"].addresses[0].addr_spec for m in outbox()] == ["ada@example.org"]

@@ -233,7 +233,7 @@ def test_dispatch_function_queues_sends_but_can_neither_scan_nor_delete(cfn_temp
     }
     assert grants(statements, "sqs:SendMessage")
     assert grants(statements, "sqs:SendMessageBatch")
-    assert grants(statements, "secretsmanager:GetSecretValue")
+    assert not grants(statements, "secretsmanager:GetSecretValue")  # it signs nothing, names nobody
     assert cfn_template["Resources"]["DispatchFunction"]["Properties"]["Timeout"] == 120
 
 

@@ -59,10 +59,56 @@ def test_table_is_on_demand_with_point_in_time_recovery_and_deletion_protection(
     assert properties["SSESpecification"]["SSEEnabled"] is True
 
 
+def secrets_readable(cfn_template: dict[str, Any], function: str) -> set[str]:
+    """The secrets (logical ids) a function's role may read."""
+    readable: set[str] = set()
+    for statement in role_statements(cfn_template, function):
+        if statement.get("Effect") == "Allow" and grants([statement], "secretsmanager:GetSecretValue"):
+            resources = statement["Resource"]
+            for resource in resources if isinstance(resources, list) else [resources]:
+                # SAM's policy template writes {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": X}}]}.
+                if isinstance(resource, dict) and "Fn::Sub" in resource:
+                    resource = resource["Fn::Sub"][1]["secretArn"]
+                assert isinstance(resource, dict) and set(resource) == {"Ref"}, (function, resource)
+                readable.add(resource["Ref"])
+    return readable
+
+
+@pytest.mark.parametrize(
+    ("function", "needs"),
+    [
+        # Names people (sign-ups, manage links) and signs and verifies links.
+        ("ApiFunction", {"TokenSecret", "SigningKeysSecret"}),
+        # Names people (data requests, add_registration) and signs links in emails.
+        ("AdminFunction", {"TokenSecret", "SigningKeysSecret"}),
+        # Signs links in the emails it sends; works from person ids, never names anyone.
+        ("SenderFunction", {"SigningKeysSecret"}),
+        # Names the addresses SES reports; signs nothing.
+        ("SesEventsFunction", {"TokenSecret"}),
+        # Queues person ids already stored: neither.
+        ("DispatchFunction", set()),
+    ],
+)
+def test_each_function_may_read_only_the_secrets_it_needs(
+    cfn_template: dict[str, Any], function: str, needs: set[str]
+) -> None:
+    assert secrets_readable(cfn_template, function) == needs
+
+
+def test_the_person_id_key_and_the_signing_keys_are_separate_secrets(sam_template: dict[str, Any]) -> None:
+    person = sam_template["Resources"]["TokenSecret"]["Properties"]
+    signing = sam_template["Resources"]["SigningKeysSecret"]["Properties"]["GenerateSecretString"]
+
+    assert "GenerateStringKey" not in person["GenerateSecretString"]  # one value, as it always was
+    # {"1": "<generated>"}: key id 1 signs until an admin adds a higher one.
+    assert (signing["SecretStringTemplate"], signing["GenerateStringKey"]) == ("{}", "1")
+    assert signing["PasswordLength"] >= 32
+
+
 def test_table_and_signing_key_survive_the_stack_being_deleted_or_replaced(
     sam_template: dict[str, Any],
 ) -> None:
-    for logical_id in ("Table", "TokenSecret"):
+    for logical_id in ("Table", "TokenSecret", "SigningKeysSecret"):
         resource = sam_template["Resources"][logical_id]
         assert resource["DeletionPolicy"] == "Retain", logical_id
         assert resource["UpdateReplacePolicy"] == "Retain", logical_id
@@ -123,6 +169,8 @@ def test_every_function_gets_the_settings_and_powertools_environment(cfn_templat
         "TABLE_NAME",
         "OUTBOUND_QUEUE_URL",
         "TOKEN_SECRET_ARN",
+        "SIGNING_KEYS_SECRET_ARN",
+        "SIGNING_KEYS_VERSION",
         "PUBLIC_BASE_URL",
         "SENDER_ADDRESS",
         "SENDER_NAME",
@@ -150,6 +198,8 @@ def test_admin_function_is_only_run_from_the_console(sam_template: dict[str, Any
 
 
 def test_api_function_answers_every_route_of_the_http_api(cfn_template: dict[str, Any]) -> None:
+    # One `$default` route for any method: every path and every method, TRACE or PROPFIND too,
+    # reaches ApiFunction, which answers 404 or 405 with Allow itself (CONTRACT.md), as locally.
     body = cfn_template["Resources"]["HttpApi"]["Properties"]["Body"]
 
     assert list(body["paths"]) == ["/$default"]

@@ -47,3 +47,18 @@ def test_the_check_sees_lazy_imports(tmp_path: Path) -> None:
     sample.write_text("def f():\n    from tests.conftest import call_api\n    import tests.e2e\n")
 
     assert imported_modules(sample) == {"tests.conftest", "tests.e2e"}
+
+
+def test_bench_rewrites_its_figures_and_keeps_the_hand_written_capacity_calculation(tmp_path, monkeypatch):
+    import bench.__main__ as bench_main
+
+    doc = tmp_path / "performance.md"
+    calculation = f"{bench_main.HAND_WRITTEN}\n\n## Capacity\n\n| `minimum_rate` | 230 | sums |\n"
+    doc.write_text("# Performance\n\nold figures\n\n" + calculation)
+    monkeypatch.setattr(bench_main, "DOC", doc)
+
+    bench_main.write_doc([], ["a finding"], 1.0)
+
+    written = doc.read_text()
+    assert "old figures" not in written and "a finding" in written
+    assert written.rstrip("\n").endswith(calculation.rstrip("\n"))

@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 from infra.local.resources import _lifecycle_rule
 from shared.domain.errors import Unavailable
 from shared.domain.models import Event, RegistrationStatus, Role
-from shared.domain.people import Registration
+from shared.domain.people import Person, Registrant, Registration
 from shared.workflows import exports
 from shared.workflows.privacy import SesSuppressionList
 
@@ -33,17 +33,16 @@ def event(**fields: object) -> Event:
     return Event.model_validate(values)
 
 
-def registration(name: str, email: str, **fields: object) -> Registration:
+def registration(name: str, email: str, organisation: str = "", **fields: object) -> Registrant:
     values: dict[str, object] = {
         "event_id": "2026-12-09-co-production",
         "person_id": email,
-        "name": name,
-        "email": email,
         "role": Role.academic,
         "registered_at": NOW,
     }
     values.update(fields)
-    return Registration.model_validate(values)
+    person = Person(person_id=email, email=email, name=name, organisation=organisation, role=Role.academic)
+    return Registrant(Registration.model_validate(values), person)
 
 
 def parse(body: bytes) -> list[list[str]]:

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.domain.errors import EventClosed, NotFound
+from shared.domain.forms import SignupRequest
 from shared.domain.models import Event, EventStatus, RegistrationStatus, Role
 from shared.domain.people import Person, Registration
 from shared.domain.signup import SignupSnapshot, plan_signup
-from shared.domain.signup_form import SignupRequest
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

@@ -177,20 +177,28 @@ def test_given_a_current_suppression_when_a_new_one_arrives_then_it_only_ever_go
     assert outranks(new, current) is expected
 
 
-def test_given_a_bounce_when_written_then_one_conditional_update_replaces_only_nothing_or_an_unsubscribe():
+def test_given_a_bounce_when_written_then_marker_and_profile_rise_only_from_nothing_or_an_unsubscribe():
     recorder = RecordingDynamoDB()
 
     assert people(recorder).suppress("p1", Suppression.bounced, NOW) is True
 
-    (update,) = recorder.updates
-    assert update["Key"] == {"PK": {"S": "PERSON#p1"}, "SK": {"S": "PROFILE"}}
-    assert update["UpdateExpression"] == "SET #suppression = :level, suppressed_at = :now"
-    assert update["ConditionExpression"] == "attribute_not_exists(#suppression) OR #suppression IN (:weaker0)"
-    assert update["ExpressionAttributeValues"] == {
-        ":level": {"S": "bounced"},
-        ":now": {"S": "2026-12-09T07:00:06Z"},
-        ":weaker0": {"S": "unsubscribed"},
-    }
+    marker, profile = recorder.updates
+    # The hash-only marker first: created if absent, with no expiry, so it outlives the profile.
+    assert marker["Key"] == {"PK": {"S": "PERSON#p1"}, "SK": {"S": "SUPPRESSION"}}
+    assert marker["UpdateExpression"] == "SET #suppression = :level, suppressed_at = :now REMOVE expires_at"
+    assert marker["ConditionExpression"] == "attribute_not_exists(#suppression) OR #suppression IN (:weaker0)"
+    # Then the profile, only if there is one (an unknown address has the marker alone).
+    assert profile["Key"] == {"PK": {"S": "PERSON#p1"}, "SK": {"S": "PROFILE"}}
+    assert profile["UpdateExpression"] == "SET #suppression = :level, suppressed_at = :now"
+    assert profile["ConditionExpression"] == (
+        "attribute_exists(PK) AND (attribute_not_exists(#suppression) OR #suppression IN (:weaker0))"
+    )
+    for update in (marker, profile):
+        assert update["ExpressionAttributeValues"] == {
+            ":level": {"S": "bounced"},
+            ":now": {"S": "2026-12-09T07:00:06Z"},
+            ":weaker0": {"S": "unsubscribed"},
+        }
 
 
 def test_given_a_complaint_when_written_then_it_replaces_nothing_an_unsubscribe_or_a_bounce():
@@ -198,10 +206,10 @@ def test_given_a_complaint_when_written_then_it_replaces_nothing_an_unsubscribe_
 
     people(recorder).suppress("p1", Suppression.complained, NOW)
 
-    (update,) = recorder.updates
-    values = update["ExpressionAttributeValues"]
-    assert values[":level"] == {"S": "complained"}
-    assert {values[":weaker0"]["S"], values[":weaker1"]["S"]} == {"unsubscribed", "bounced"}
+    for update in recorder.updates:
+        values = update["ExpressionAttributeValues"]
+        assert values[":level"] == {"S": "complained"}
+        assert {values[":weaker0"]["S"], values[":weaker1"]["S"]} == {"unsubscribed", "bounced"}
 
 
 def test_given_a_suppression_already_as_high_when_written_then_the_answer_is_unchanged():
@@ -221,8 +229,7 @@ def test_given_a_decision_when_applied_then_each_address_is_written_once_by_its_
 
     assert outcome.answer() == {"suppressed": 1, "ignored": 0}
     assert outcome.changed == 1
-    (update,) = recorder.updates
-    assert update["Key"]["PK"] == {"S": "PERSON#id-of-21"}
+    assert {update["Key"]["PK"]["S"] for update in recorder.updates} == {"PERSON#id-of-21"}
     assert "recipient@example.com" not in json.dumps(recorder.updates)
 
 

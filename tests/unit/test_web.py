@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from functions.api.web import fields_from_errors, prefers_html, read_body
 from shared.domain.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from shared.domain.signup_form import SignupRequest
+from shared.domain.forms import SignupRequest
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
-"""The public sign-up form (`POST /signups`, JSON or a web form) as a model: each field's rule is
-in CONTRACT.md. Only a sign-up reads one, so it is imported where a sign-up is handled (cold
-start: a container serving the morning's join links never builds it)."""
+"""The public forms as models, each field's rule as CONTRACT.md gives it: the sign-up form
+(`POST /signups`, JSON or a web form) and the profile form (`POST /manage/profile`). Only those
+routes read them, so they are imported there (cold start: a container serving the morning's join
+links never builds them)."""
 
 from __future__ import annotations
 
@@ -90,4 +91,23 @@ class SignupRequest(BaseModel):
     def _consent_given(cls, value: bool) -> bool:
         if value is not True:
             raise ValueError("you need to agree to the privacy notice to sign up")
+        return value
+
+
+class ProfileForm(BaseModel):
+    """`POST /manage/profile`: a person's own change of their name, role and organisation (the only
+    way they change). The token is their manage link's."""
+
+    model_config = {"extra": "ignore", "str_strip_whitespace": True, "defer_build": True}
+
+    token: str = Field(min_length=1, max_length=1000)
+    name: str = Field(min_length=1, max_length=100, description="1-100 characters, no control characters")
+    role: Role
+    organisation: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(default=None, max_length=200)
+
+    @field_validator("name", "organisation")
+    @classmethod
+    def _one_printable_line(cls, value: str | None) -> str | None:
+        if value is not None and has_control_characters(value):
+            raise ValueError("must not contain control characters")
         return value
