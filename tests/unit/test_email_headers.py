@@ -252,7 +252,20 @@ def test_plain_names_stay_readable_in_the_raw_header():
 
 @pytest.mark.parametrize(
     "address",
-    ["sam@example.com\r\nBcc: x@evil.example", "sam@exämple.com", "ünï@example.org", "a, b@c.d", "nobody"],
+    [
+        "sam@example.com\r\nBcc: x@evil.example",
+        "sam@exämple.com",
+        "ünï@example.org",
+        "a, b@c.d",
+        "nobody",
+        "a@b@c.d",
+        "<a@b.c>",
+        "a(comment)@b.c",
+        "a..b@c.d",
+        '"a b"@c.d',
+        "a@[127.0.0.1]",
+        "a@-b.c",
+    ],
 )
 def test_an_address_that_is_not_one_ascii_addr_spec_is_refused(address):
     with pytest.raises(ValueError):
