@@ -26,6 +26,7 @@ EXPECTED = {
     ("post", "/manage/link"): {202, 413, 415, 422},
     ("get", "/manage"): {200, 404, 422},
     ("post", "/manage/cancel"): {200, 404, 413, 415, 422},
+    ("post", "/manage/profile"): {200, 404, 413, 415, 422},
     ("get", "/unsubscribe"): {200, 404, 422},
     ("post", "/unsubscribe"): {200, 404, 422},
     ("get", "/join/{token}"): {200, 302, 404, 410},
