@@ -502,7 +502,8 @@ def test_the_stage_throttling_comes_from_the_template_and_its_parameters() -> No
         template, api_events, {**parameter_defaults(template), "ApiThrottlingRateLimit": "300"}
     )
 
-    assert default is not None and (default.rate, default.burst) == (250.0, 500)  # sized in docs/performance.md
+    # sized in docs/performance.md
+    assert default is not None and (default.rate, default.burst) == (250.0, 500)
     assert given is not None and given.rate == 300.0
 
 
