@@ -7,17 +7,40 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-PYTHON ?= python3
+# The Python Lambda runs (template.yaml Globals: Runtime python$(LAMBDA_PYTHON); a test keeps the two
+# equal) and the oldest the project supports (pyproject's requires-python, mypy's python_version,
+# ruff's target-version). `make` builds .venv with the first when this machine has it (on PATH or
+# under pyenv), else with python3; `make test` also runs the email header tests on the oldest, in
+# .tools/py311 (runtime packages and pytest only). docs/decisions.md says why.
+LAMBDA_PYTHON := 3.13
+OLDEST_PYTHON := 3.11
+# $(call find_python,X.Y): the first python X.Y here that can make a venv, or nothing.
+find_python = $(shell for candidate in python$(1) $$(pyenv root 2>/dev/null)/versions/$(1).*/bin/python$(1); do \
+	"$$candidate" -c 'import ensurepip, venv' >/dev/null 2>&1 && { command -v "$$candidate"; break; }; done)
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(or $(call find_python,$(LAMBDA_PYTHON)),python3)
+endif
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+ifeq ($(origin PYTHON_OLDEST),undefined)
+PYTHON_OLDEST = $(call find_python,$(OLDEST_PYTHON))# looked for only when .tools/py311 is made
+endif
 VENV := .venv
 VENV_PY := $(VENV)/bin/python
-VENV_STAMP := $(VENV)/.installed-from-pyproject
+VENV_STAMP := $(VENV)/.installed-from-pyproject-py$(PYTHON_VERSION)
 
 TOOLS := .tools
+# The oldest Python's venv: requirements.txt (what Lambda ships) and pyproject's pytest pin, nothing else.
+OLDEST_VENV := $(TOOLS)/py$(subst .,,$(OLDEST_PYTHON))
+OLDEST_STAMP := $(OLDEST_VENV)/.installed-from-requirements
+# What runs there: every test of how an email is written and read back, on the oldest email package.
+OLDEST_TESTS := tests/unit/test_email_headers.py tests/unit/test_email_render.py
 # Their pins live in pyproject.toml ([tool.separate-venvs]) with every other pin.
 tool_pin = $(shell $(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["tool"]["separate-venvs"]["$(1)"])')
 SAM_PIN := $(call tool_pin,sam)
 CHECKOV_PIN := $(call tool_pin,checkov)
 SCHEMATHESIS_PIN := $(call tool_pin,schemathesis)
+# The tools' venvs are not Lambda's code: whatever python3 is here.
+TOOLS_PYTHON ?= python3
 SAM := $(TOOLS)/sam/bin/sam
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 SAM_STAMP := $(TOOLS)/sam/.installed-$(SAM_PIN)
@@ -34,8 +57,8 @@ PORT ?= 3000
 SEED ?= 1
 SIGNUP_LIMITS ?= on
 
-# What Lambda runs: Python 3.13 on arm64 (template.yaml Globals). Wheels only, for that platform.
-LAMBDA_PLATFORM := --platform manylinux2014_aarch64 --only-binary=:all: --python-version 3.13 --implementation cp
+# What Lambda runs: Python $(LAMBDA_PYTHON) (above) on arm64. Wheels only, for that platform.
+LAMBDA_PLATFORM := --platform manylinux2014_aarch64 --only-binary=:all: --python-version $(LAMBDA_PYTHON) --implementation cp
 # The only source trees a function ships (shared/ includes the email templates, shared/mail/templates/).
 LAMBDA_SOURCES := functions shared
 # pip used by the build targets; any pip works, since the target platform is given explicitly.
@@ -51,6 +74,8 @@ help: ## List the commands
 # Developer environment
 # ---------------------------------------------------------------------------------------------
 $(VENV_STAMP): pyproject.toml
+	@if [ -x $(VENV_PY) ] && [ "$$($(VENV_PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$(PYTHON_VERSION)" ]; then \
+		echo "$(VENV) is not on Python $(PYTHON_VERSION) ($(PYTHON)): making it again"; rm -rf $(VENV); fi
 	@test -x $(VENV_PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV_PY) -m pip install --quiet --upgrade pip
 	$(VENV_PY) -m pip install --quiet -e '.[dev]'
@@ -65,8 +90,24 @@ lint: $(VENV_STAMP) ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: $(VENV_STAMP) tools-checkov tools-schemathesis lint ## Lint, check template.yaml offline, run every test
+test: $(VENV_STAMP) $(OLDEST_STAMP) tools-checkov tools-schemathesis lint ## Lint, check template.yaml offline, run every test
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
+	@echo "The email tests again, on the oldest Python the project supports ($(OLDEST_VENV)):"
+	$(OLDEST_VENV)/bin/python -m pytest --noconftest -p no:cacheprovider -q $(OLDEST_TESTS)
+
+$(OLDEST_STAMP): requirements.txt pyproject.toml
+	@test -n "$(PYTHON_OLDEST)" || { echo "make test runs the email tests on Python $(OLDEST_PYTHON) too, and none was \
+	found (python$(OLDEST_PYTHON) on PATH, or pyenv's): install it (pyenv install $(OLDEST_PYTHON), or Debian's \
+	python$(OLDEST_PYTHON)-venv), or name one with PYTHON_OLDEST=/path/to/python$(OLDEST_PYTHON)" >&2; exit 2; }
+	rm -rf $(OLDEST_VENV)
+	$(PYTHON_OLDEST) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --requirement requirements.txt \
+		"$$($(PYTHON_OLDEST) -c 'import tomllib; print(next(r for r in tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["dev"] if r.startswith("pytest==")))')"
+	@touch $@
+
+print-%: # `make -s print-PYTHON` prints a variable (the tests read LAMBDA_PYTHON, PYTHON_VERSION, ...)
+	@echo '$($*)'
 
 bench: $(VENV_STAMP) ## Run the benchmarks and print their table
 	$(VENV_PY) -m bench
@@ -84,7 +125,7 @@ requirements: $(VENV_STAMP) ## Regenerate requirements.txt (what Lambda ships) f
 		pins = sorted({(re.sub(r"[-_.]+", "-", p["metadata"]["name"]).lower(), p["metadata"]["version"]) for p in report["install"]}); \
 		print("# Generated by `make requirements` from pyproject.toml [project].dependencies: do not edit."); \
 		print("# Every runtime dependency, transitive ones included, pinned as pip resolves them for Lambda"); \
-		print("# (python3.13, manylinux2014_aarch64). The build targets install exactly this file."); \
+		print("# (python$(LAMBDA_PYTHON), manylinux2014_aarch64). The build targets install exactly this file."); \
 		print("\n".join(f"{name}=={version}" for name, version in pins))' $$tmp/report.json > requirements.txt; \
 	status=$$?; rm -rf $$tmp; exit $$status
 	@echo "requirements.txt: $$(grep -vc '^#' requirements.txt) pinned packages"
@@ -104,7 +145,7 @@ build-ApiFunction build-AdminFunction build-SenderFunction build-DispatchFunctio
 # ---------------------------------------------------------------------------------------------
 $(SAM_STAMP):
 	rm -rf $(TOOLS)/sam
-	$(PYTHON) -m venv $(TOOLS)/sam
+	$(TOOLS_PYTHON) -m venv $(TOOLS)/sam
 	$(TOOLS)/sam/bin/pip install --quiet '$(SAM_PIN)'
 	@touch $@
 
@@ -112,7 +153,7 @@ tools-sam: $(SAM_STAMP) ## Install SAM CLI into .tools/sam
 
 $(CHECKOV_STAMP):
 	rm -rf $(TOOLS)/checkov
-	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS_PYTHON) -m venv $(TOOLS)/checkov
 	$(TOOLS)/checkov/bin/pip install --quiet '$(CHECKOV_PIN)'
 	@touch $@
 
@@ -120,7 +161,7 @@ tools-checkov: $(CHECKOV_STAMP) ## Install checkov into .tools/checkov (used by 
 
 $(SCHEMATHESIS_STAMP):
 	rm -rf $(TOOLS)/schemathesis
-	$(PYTHON) -m venv $(TOOLS)/schemathesis
+	$(TOOLS_PYTHON) -m venv $(TOOLS)/schemathesis
 	$(TOOLS)/schemathesis/bin/pip install --quiet '$(SCHEMATHESIS_PIN)'
 	@touch $@
 

@@ -16,14 +16,13 @@ import re
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shared.mail import headers
 from shared.mail.items import clean
 from shared.mail.messages import Message
 
@@ -69,16 +68,16 @@ class Renderer:
         text = environment.get_template(f"{message.kind}.txt").render(context)
         html = environment.get_template(f"{message.kind}.html").render(context)
 
-        sender = Address(display_name=clean(self.sender_name), addr_spec=self.sender_address)
-        mime = EmailMessage(policy=SMTP)
-        mime["From"] = sender
-        mime["To"] = Address(display_name=clean(envelope.to_name), addr_spec=envelope.to_address)
-        _set_subject(mime, draft.subject)
+        # Every header holding anyone's words is written by shared/mail/headers.py, never parsed.
+        mime = EmailMessage(policy=headers.POLICY)
+        headers.set_header(mime, "From", headers.mailbox(self.sender_name, self.sender_address))
+        headers.set_header(mime, "To", headers.mailbox(envelope.to_name, envelope.to_address))
+        headers.set_header(mime, "Subject", headers.subject_tokens(draft.subject))
         mime["Date"] = format_datetime(now)
-        message_id = make_msgid(domain=sender.domain)
+        message_id = make_msgid(domain=headers.addr_spec(self.sender_address).rpartition("@")[2])
         mime["Message-ID"] = message_id
         if envelope.unsubscribe_url:
-            mime["List-Unsubscribe"] = f"<{envelope.unsubscribe_url}>"
+            headers.set_header(mime, "List-Unsubscribe", [headers.angle_url(envelope.unsubscribe_url)])
             mime["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         mime.set_content(text, subtype="plain", charset="utf-8")
         mime.add_alternative(html, subtype="html", charset="utf-8")
@@ -96,11 +95,11 @@ class Renderer:
 def as_preview(rendered: RenderedEmail) -> RenderedEmail:
     """The same message with its subject prefixed "[Preview] ": for the admin's own inbox.
 
-    Only the Subject header is rewritten (encoded as `_build` encodes it); body and attachments
+    Only the Subject header is rewritten (encoded as `render` encodes it); body and attachments
     stay byte for byte what a registrant would get."""
     subject = PREVIEW_PREFIX + rendered.subject
-    scratch = EmailMessage(policy=SMTP)
-    _set_subject(scratch, subject)
+    scratch = EmailMessage(policy=headers.POLICY)
+    headers.set_header(scratch, "Subject", headers.subject_tokens(subject))
     header = scratch.as_bytes().partition(b"\r\n\r\n")[0] + b"\r\n"
     head, _blank, body = rendered.raw.partition(b"\r\n\r\n")
     new_head, replaced = re.subn(
@@ -115,26 +114,6 @@ def as_preview(rendered: RenderedEmail) -> RenderedEmail:
         raw=new_head + b"\r\n" + body,
         message_id=rendered.message_id,
     )
-
-
-def _set_subject(message: EmailMessage, subject: str) -> None:
-    """Set Subject so that every mail client reads back exactly `subject`.
-
-    Python's header folder can leave a literal space before a folded encoded-word as well as the
-    folding space, so a long subject with an en dash or an accent reads back with a doubled space
-    (it depends on the Python version: cpython gh-92081, gh-120930, gh-144156). So a
-    non-ASCII subject is written here as encoded-words only, spaces inside them, pre-folded: the
-    whitespace between adjacent encoded-words is ignored on decoding (RFC 2047, section 6.2).
-    """
-    if subject.isascii():
-        message["Subject"] = subject  # plain words fold at spaces, which is lossless
-        return
-    from email.charset import QP, Charset
-    from email.header import Header
-
-    charset = Charset("utf-8")
-    charset.header_encoding = QP  # mostly-readable =?utf-8?q?...?= rather than base64
-    message.set_raw("Subject", Header(subject, charset, header_name="Subject").encode())
 
 
 @lru_cache(maxsize=1)

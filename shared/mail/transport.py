@@ -9,11 +9,11 @@ business.
 from __future__ import annotations
 
 from collections.abc import Callable
-from email.utils import formataddr
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shared.mail.headers import mailbox
 from shared.mail.render import RenderedEmail
 
 # SES's answers that mean "slow down": retried after a pause.
@@ -64,7 +64,7 @@ class SesTransport:
         configuration_set: str = "",
     ) -> None:
         self._client = client
-        self.sender = formataddr((sender_name, sender_address))
+        self.sender = " ".join(mailbox(sender_name, sender_address))  # as the From header writes it
         self.configuration_set = configuration_set
 
     def send(self, email: RenderedEmail) -> str:

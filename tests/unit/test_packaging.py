@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -185,3 +186,37 @@ def test_build_copies_only_functions_and_shared_and_installs_requirements_for_la
         "--implementation cp",
     ):
         assert flag in pip_line, flag
+
+
+# --- which Python: Lambda's, locally; the oldest supported, checked too -----------------------
+
+
+def make_variables(*names: str) -> dict[str, str]:
+    result = run_make("-s", *(f"print-{name}" for name in names))
+    assert result.returncode == 0, result.stderr
+    return dict(zip(names, result.stdout.splitlines(), strict=True))
+
+
+def test_make_prefers_the_python_lambda_runs_and_the_tests_run_on_what_make_chose() -> None:
+    make = make_variables("LAMBDA_PYTHON", "LAMBDA_PLATFORM", "PYTHON", "PYTHON_VERSION")
+    lambda_python = make["LAMBDA_PYTHON"]
+    template = yaml_parse((REPO_ROOT / "template.yaml").read_text(encoding="utf-8"))
+
+    assert template["Globals"]["Function"]["Runtime"] == f"python{lambda_python}"
+    assert f"--python-version {lambda_python} " in make["LAMBDA_PLATFORM"]
+    assert f"(python{lambda_python}, " in (REPO_ROOT / "requirements.txt").read_text(encoding="utf-8")
+    # .venv is made (and made again) with make's choice: Lambda's Python when the machine has it
+    assert make["PYTHON_VERSION"] == "{}.{}".format(*sys.version_info[:2])
+    if make["PYTHON"] != "python3":
+        assert make["PYTHON_VERSION"] == lambda_python
+
+
+def test_the_oldest_python_make_tests_on_is_the_one_pyproject_mypy_and_ruff_name() -> None:
+    make = make_variables("OLDEST_PYTHON", "OLDEST_VENV")
+    oldest = make["OLDEST_PYTHON"]
+    config = pyproject()
+
+    assert config["project"]["requires-python"] == f">={oldest}"
+    assert config["tool"]["mypy"]["python_version"] == oldest
+    assert config["tool"]["ruff"]["target-version"] == "py" + oldest.replace(".", "")
+    assert make["OLDEST_VENV"] == f".tools/py{oldest.replace('.', '')}"
