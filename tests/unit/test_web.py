@@ -133,3 +133,14 @@ def test_a_large_body_is_refused_before_it_is_decoded_and_bad_base64_is_a_422():
     assert caught.value.fields == {"body": "is not valid base64"}
     # Exactly at the limit, base64-encoded, is still read.
     assert read_body(_event(b'{"a":"' + b"x" * (16 * 1024 - 8) + b'"}', "application/json"))[0]["a"]
+
+
+def test_thousands_of_event_ids_are_too_many_and_repeats_of_one_are_one():
+    many = ",".join(f"e{n}" for n in range(3000))
+    with pytest.raises(ValidationError) as caught:
+        SignupRequest.model_validate({"event_ids": many})
+    fields = fields_from_errors(caught.value.errors())
+    assert fields["event_ids"] == "Select no more than 20 conversations at once"
+    form = {"name": "Ada", "email": "ada@example.org", "role": "academic", "consent": "on"}
+    request = SignupRequest.model_validate({**form, "event_ids": ["a"] * 3000 + ["b"]})
+    assert request.event_ids == ["a", "b"]
