@@ -171,11 +171,16 @@ tools-schemathesis: $(SCHEMATHESIS_STAMP) ## Install schemathesis into .tools/sc
 # (tests/openapi); `make fuzz-api` for longer, with its own stack.
 FUZZ_API_SECONDS ?= 600
 FUZZ_API_SEED ?= 20261130
-.PHONY: fuzz fuzz-api tools-schemathesis
+.PHONY: fuzz fuzz-api fuzz-property tools-schemathesis
 fuzz-api: $(VENV_STAMP) tools-schemathesis ## Fuzz the local stack against /openapi.json (FUZZ_API_SECONDS=600, FUZZ_API_SEED)
 	$(VENV_PY) -m tests.openapi.runner --seconds $(FUZZ_API_SECONDS) --seed $(FUZZ_API_SEED)
 
-fuzz: fuzz-api ## The long fuzzing runs
+# The property tests (tests/property) run 500 derandomised cases each in `make test`; here 5,000
+# new random ones each (PROPERTY_PROFILE=fuzz, tests/property/strategies.py).
+fuzz-property: $(VENV_STAMP) ## Property tests, 5,000 random cases each: any admin event, any POST request
+	PROPERTY_PROFILE=fuzz $(VENV)/bin/pytest -n $(TEST_WORKERS) tests/property
+
+fuzz: fuzz-api fuzz-property ## The long fuzzing runs
 
 # samconfig.toml (repository root) sets build_in_source and the stack's deploy defaults.
 deploy: tools-sam ## sam build, then sam deploy --guided (needs an AWS account)

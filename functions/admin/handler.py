@@ -36,24 +36,24 @@ def _failure(problem: error_map.Problem) -> JsonObject:
 
 
 def run_action(event: Any) -> JsonObject:
+    """The answer to any test event at all: whatever JSON it is, never an exception."""
+    try:
+        return _run(event)
+    except Exception as error:  # a bug, or a dependency down: logged with its stack, never raised
+        return _failure(error_map.from_unexpected(error, "admin"))
+
+
+def _run(event: Any) -> JsonObject:
     if not isinstance(event, dict):
-        return _failure(
-            error_map.from_domain(
-                ValidationFailed(
-                    "The test event must be a JSON object.", fields={"body": "must be an object"}
-                )
-            )
-        )
+        return _refused("The test event must be a JSON object.", "body", "must be an object")
     action = event.get("action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         known = ", ".join(sorted(ACTIONS))
-        return _failure(
-            error_map.from_domain(
-                ValidationFailed(
-                    f"Unknown action. Use one of: {known}.", fields={"action": f"must be one of {known}"}
-                )
+        if action is None:
+            return _refused(
+                f"Say which action to run: one of {known}.", "action", f"is required: one of {known}"
             )
-        )
+        return _refused(f"Unknown action. Use one of: {known}.", "action", f"must be one of {known}")
     model, run = ACTIONS[action]
     try:
         request = model.model_validate(event)
@@ -66,6 +66,10 @@ def run_action(event: Any) -> JsonObject:
         return {"ok": True, **run(request)}
     except DomainError as error:
         return _failure(error_map.from_domain(error))
+
+
+def _refused(message: str, field: str, problem: str) -> JsonObject:
+    return _failure(error_map.from_domain(ValidationFailed(message, fields={field: problem})))
 
 
 metrics = metrics_for("admin")

@@ -68,38 +68,107 @@ def read_body(event: APIGatewayProxyEventV2) -> tuple[JsonObject, bool]:
     """The request body as a dict, and whether it came from an HTML form.
 
     Forms keep repeated fields as lists only where they repeat (`event_ids`); JSON must be an object.
+    Size, JSON nesting and field count are checked before any parsing work (CONTRACT.md, "Answers
+    and errors"): 413 over 16 KiB, else 422 with `fields.body` saying why.
     """
-    raw = event.body or ""
-    data = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
-    if len(data) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"That request is too large (the limit is {MAX_BODY_BYTES // 1024} KiB).")
+    data = _body_bytes(event)
     content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type == "application/x-www-form-urlencoded":
-        try:
-            fields = parse_qs(data.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-        except UnicodeDecodeError:
-            raise ValidationFailed(
-                "The form could not be read.", fields={"body": "is not valid UTF-8"}
-            ) from None
-        form: JsonObject = {k: (v if k == "event_ids" else v[-1]) for k, v in fields.items()}
-        return form, True
+        return _checked_fields(_form_fields(data)), True
     if content_type == JSON or content_type.endswith("+json"):
-        try:
-            parsed = json.loads(data or b"null")
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationFailed(
-                "The body is not valid JSON.", fields={"body": "is not valid JSON"}
-            ) from None
-        if not isinstance(parsed, dict):
-            raise ValidationFailed(
-                "The body must be a JSON object.", fields={"body": "must be a JSON object"}
-            )
-        return parsed, False
+        return _checked_fields(_json_object(data)), False
     if not data and not content_type:
         return {}, False
     raise UnsupportedMediaType(
         "Please send JSON (application/json) or a web form (application/x-www-form-urlencoded)."
     )
+
+
+MAX_JSON_DEPTH = 8
+"""Objects and arrays inside one another: a sign-up needs 2 (the body and its `event_ids`)."""
+MAX_FIELDS = 50
+"""Fields in a body (a form's repeated `event_ids` each count): a sign-up has at most 30."""
+MAX_FIELD_NAME = 100
+
+
+def _unreadable(why: str, message: str = "The body could not be read.") -> ValidationFailed:
+    return ValidationFailed(message, fields={"body": why})
+
+
+def _body_bytes(event: APIGatewayProxyEventV2) -> bytes:
+    """The body's bytes, refused with 413 before decoding when it is over the limit."""
+    raw = event.body or ""
+    too_large = PayloadTooLarge(f"That request is too large (the limit is {MAX_BODY_BYTES // 1024} KiB).")
+    # Checked on the text first, so that a huge body is never decoded: a character is at least one
+    # byte, and base64 spends 4 characters on 3 bytes.
+    if len(raw) > (MAX_BODY_BYTES + 2) // 3 * 4:
+        raise too_large
+    try:
+        data = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8", "surrogatepass")
+    except ValueError:  # binascii.Error: API Gateway never sends it, but nothing else may answer
+        raise _unreadable("is not valid base64") from None
+    if len(data) > MAX_BODY_BYTES:
+        raise too_large
+    return data
+
+
+def _form_fields(data: bytes) -> JsonObject:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _unreadable("is not valid UTF-8", "The form could not be read.") from None
+    try:
+        fields = parse_qs(text, keep_blank_values=True, strict_parsing=False, max_num_fields=MAX_FIELDS)
+    except ValueError:  # more than max_num_fields, counted before any field is decoded
+        raise _too_many_fields() from None
+    return {k: (v if k == "event_ids" else v[-1]) for k, v in fields.items()}
+
+
+def _json_object(data: bytes) -> JsonObject:
+    if _json_too_deep(data, MAX_JSON_DEPTH):
+        raise _unreadable(
+            f"is nested too deeply (at most {MAX_JSON_DEPTH} levels of objects and arrays)",
+            "The body is nested too deeply.",
+        )
+    try:
+        parsed = json.loads(data or b"null")
+    except (ValueError, RecursionError):  # RecursionError: never, after the depth check
+        raise _unreadable("is not valid JSON", "The body is not valid JSON.") from None
+    if not isinstance(parsed, dict):
+        raise _unreadable("must be a JSON object", "The body must be a JSON object.")
+    return parsed
+
+
+def _too_many_fields() -> ValidationFailed:
+    return _unreadable(f"has too many fields (at most {MAX_FIELDS})", "The body has too many fields.")
+
+
+def _checked_fields(fields: JsonObject) -> JsonObject:
+    if len(fields) > MAX_FIELDS:
+        raise _too_many_fields()
+    if any(len(name) > MAX_FIELD_NAME for name in fields):
+        raise _unreadable(
+            f"has a field name longer than {MAX_FIELD_NAME} characters", "A field name is too long."
+        )
+    return fields
+
+
+def _json_too_deep(data: bytes, limit: int) -> bool:
+    """Do objects and arrays nest more than `limit` deep (outside strings)? Checked before parsing,
+    whose recursion a 9 KB body of brackets would exhaust. A body with no more than `limit`
+    brackets (every sign-up) costs two counts; any other 16 KiB body at most about 3 ms."""
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    import re  # only for bodies with many brackets (json has imported it already)
+    from itertools import accumulate
+
+    # Strings removed (an unterminated one runs to the end), then only the brackets kept.
+    brackets = re.sub(rb'(?s)"(?:[^"\\]++|\\.?)*+(?:"|\Z)', b"", data).translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0) > limit
+
+
+_NOT_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
+_BRACKET_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
 # Messages a person can act on, GOV.UK style, by field and pydantic error type.

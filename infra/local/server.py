@@ -434,7 +434,7 @@ class Gateway:
             return _error(404, "not_found", f"template.yaml has no function {logical_id!r}.")
         try:
             event = json.loads(request.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # as Lambda, which cannot unmarshal such an event
             return _error(
                 400, "validation_error", "The body must be the JSON event.", fields={"body": "is not JSON"}
             )

@@ -38,7 +38,8 @@ LONGEST = timedelta(hours=24)
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    # OSError: a name too long for a file name, or a folder of zones ("Europe"), found by fuzzing
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError("is not a known IANA time zone, like Europe/London") from None
 
 

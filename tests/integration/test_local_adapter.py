@@ -325,6 +325,15 @@ def test_invoke_route_answers_404_for_a_function_the_template_lacks(invoking_ada
     assert json.loads(response.read_body)["error"]["code"] == "not_found"  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("body", [b"{", b"[" * 5000 + b"]" * 5000])
+def test_invoke_route_answers_400_for_a_body_lambda_could_not_unmarshal(
+    invoking_adapter: Adapter, body: bytes
+) -> None:
+    response = invoking_adapter.send("POST", "/_local/invoke/EchoFunction", [], body)
+    assert response.status == 400
+    assert json.loads(response.read_body)["error"]["fields"] == {"body": "is not JSON"}  # type: ignore[attr-defined]
+
+
 def test_invoke_route_reports_an_unhandled_error_as_lambda_invoke_does(invoking_adapter: Adapter) -> None:
     response = invoking_adapter.send("POST", "/_local/invoke/FailingFunction", [], b"{}")
     assert response.status == 200
