@@ -325,7 +325,8 @@ def test_invoke_route_answers_404_for_a_function_the_template_lacks(invoking_ada
     assert json.loads(response.read_body)["error"]["code"] == "not_found"  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("body", [b"{", b"[" * 5000 + b"]" * 5000])
+# Nested too deeply for json on every supported Python (3.13 parses 5,000 levels; 3.11 does not).
+@pytest.mark.parametrize("body", [b"{", b"[" * 100_000 + b"]" * 100_000])
 def test_invoke_route_answers_400_for_a_body_lambda_could_not_unmarshal(
     invoking_adapter: Adapter, body: bytes
 ) -> None:
