@@ -56,7 +56,7 @@ def create_event(title: str, days: int, capacity: int | None = None) -> str:
         "description": "A conversation for the benchmark.",
         "starts_at": starts.isoformat(),
         "timezone": "Europe/London",
-        "zoom_join_url": "https://zoom.example.org/j/123456789",
+        "zoom_join_url": "https://zoom.us/j/123456789",
         "zoom_meeting_id": "123 456 789",
         "zoom_passcode": "bench",
     }
