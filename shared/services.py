@@ -185,7 +185,11 @@ class Services:
     def event_admin(self) -> EventAdmin:
         from shared.workflows.admin_events import EventAdmin
 
-        return EventAdmin(self.stores.events, self.stores.registrations)
+        return EventAdmin(
+            self.stores.events,
+            self.stores.registrations,
+            promote=lambda event_id, now: self.registrations.promote_waiting_list(event_id, now),
+        )
 
     @cached_property
     def notices(self) -> Notices:

@@ -206,9 +206,17 @@ class EventStore:
         write = Write(label="event", item=event_item(event), condition="attribute_not_exists(PK)")
         return bool(self.table.write(write))
 
-    def save_fields(self, event: Event, fields: set[str], expected_updated_at: datetime | None) -> bool:
+    def save_fields(
+        self,
+        event: Event,
+        fields: set[str],
+        expected_updated_at: datetime | None,
+        *,
+        registered_at_most: int | None = None,
+    ) -> bool:
         """Write only the named fields of `event` (never its counters), if nobody else changed the
-        event since it was read (optimistic lock on `updated_at`)."""
+        event since it was read (optimistic lock on `updated_at`) and, with `registered_at_most`, if
+        no more than that many people are registered (a lowered capacity, against racing sign-ups)."""
         item = event_item(event)
         wanted = set(fields) | {"updated_at"}
         if "starts_at" in wanted:
@@ -227,6 +235,9 @@ class EventStore:
         if expected_updated_at is not None:
             condition += " AND updated_at = :expected"
             values[":expected"] = iso(expected_updated_at)
+        if registered_at_most is not None:
+            condition += " AND (attribute_not_exists(registered_count) OR registered_count <= :most)"
+            values[":most"] = registered_at_most
         expression = ("SET " + ", ".join(sets) if sets else "") + (
             " REMOVE " + ", ".join(removes) if removes else ""
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -173,9 +174,16 @@ def _times(
 
 
 class EventAdmin:
-    def __init__(self, events: EventStore, registrations: RegistrationStore) -> None:
+    def __init__(
+        self,
+        events: EventStore,
+        registrations: RegistrationStore,
+        promote: Callable[[str, datetime], list[str]] | None = None,
+    ) -> None:
         self.events = events
         self.registrations = registrations
+        # Offers free places to the waiting list, in its order, each person told (Registrations).
+        self.promote = promote
 
     def create_event(self, request: CreateEvent, now: datetime) -> Event:
         zone = request.timezone or "Europe/London"
@@ -215,7 +223,17 @@ class EventAdmin:
                 continue
             changes = _changes(request, previous, now)
             event = previous.model_copy(update=changes)
-            if self.events.save_fields(event, set(changes), previous.updated_at):
+            lowered = _places(event.capacity) < _places(previous.capacity)
+            if self.events.save_fields(
+                event,
+                set(changes),
+                previous.updated_at,
+                registered_at_most=event.capacity if lowered else None,
+            ):
+                if _places(event.capacity) > _places(previous.capacity) and self.promote is not None:
+                    # More places: they go to the waiting list in its order, not to the next sign-up.
+                    self.promote(event.id, now)
+                    event = self.events.get(event.id) or event
                 return event
         raise Unavailable("The event kept changing while we updated it. Please try again.")
 
@@ -266,6 +284,13 @@ def _changes(request: UpdateEvent, previous: Event, now: datetime) -> dict[str, 
         if name in given:
             changes[name] = getattr(request, name) or ""
     if "capacity" in given:
+        if request.capacity is not None and request.capacity < previous.registered_count:
+            n = previous.registered_count
+            raise ValidationFailed(
+                f"{n} people already have a place, so the capacity cannot be lower than {n}. "
+                "Cancel places first (cancel_registration) if you must have fewer.",
+                fields={"capacity": f"must be at least {n}, the number of people already registered"},
+            )
         changes["capacity"] = request.capacity
     time_changed = (starts_at, ends_at) != (previous.starts_at, previous.ends_at)
     if time_changed or ("title" in given and request.title != previous.title):
@@ -273,6 +298,11 @@ def _changes(request: UpdateEvent, previous: Event, now: datetime) -> dict[str, 
     if previous.status is EventStatus.cancelled and time_changed:
         raise ValidationFailed("A cancelled event cannot be moved.", fields={"event_id": "is cancelled"})
     return changes
+
+
+def _places(capacity: int | None) -> float:
+    """A capacity as a number of places (no capacity: unlimited)."""
+    return float("inf") if capacity is None else capacity
 
 
 def _stored_zone(text: str | None) -> str | None:

@@ -24,7 +24,12 @@ settings.register_profile(
     "property", max_examples=500, derandomize=True, deadline=None, database=None, suppress_health_check=_QUIET
 )
 settings.register_profile(
-    "fuzz", max_examples=5000, derandomize=False, deadline=None, database=None, print_blob=True,
+    "fuzz",
+    max_examples=5000,
+    derandomize=False,
+    deadline=None,
+    database=None,
+    print_blob=True,
     suppress_health_check=_QUIET,
 )
 PROFILE = settings.get_profile(os.environ.get("PROPERTY_PROFILE", "property"))
@@ -80,9 +85,9 @@ def _datetime_text() -> st.SearchStrategy[str]:
     return st.one_of(
         moments.map(lambda d: d.replace(tzinfo=None).isoformat(timespec="minutes")),
         moments.map(lambda d: d.isoformat()),
-        st.datetimes(
-            min_value=datetime(1900, 1, 1), max_value=datetime(2200, 12, 31)
-        ).map(datetime.isoformat),
+        st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 12, 31)).map(
+            datetime.isoformat
+        ),
         st.sampled_from(["2026-13-01T10:00", "2026-02-30T10:00", "tomorrow", "2026-12-09T25:00", "T"]),
     )
 
