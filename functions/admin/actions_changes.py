@@ -11,6 +11,7 @@ from functions.admin.registry import ActionModel, action, event_view, logger
 from shared import clock, services
 from shared.boundary import JsonObject
 from shared.domain.models import check_address, has_control_characters
+from shared.domain.warnings import event_warnings
 from shared.workflows import admin_events
 from shared.workflows.previews import PreviewKind
 
@@ -34,10 +35,14 @@ def _printable_text(value: str | None) -> str | None:
 
 @action("update_event", admin_events.UpdateEvent)
 def update_event(request: admin_events.UpdateEvent) -> JsonObject:
-    app = services.get()
-    event, notified = app.notices.update_event(app.event_admin, request, clock.now())
+    app, now = services.get(), clock.now()
+    event, notified = app.notices.update_event(app.event_admin, request, now)
     logger.info("event updated", extra={"event_id": event.id, "notify": request.notify, "notified": notified})
-    return {"event": event_view(event), "notified": notified}
+    return {
+        "event": event_view(event),
+        "notified": notified,
+        "warnings": event_warnings(event, app.schedule, now),
+    }
 
 
 class CancelEvent(ActionModel):

@@ -10,14 +10,16 @@ from pydantic import Field
 from functions.admin.registry import ActionModel, action, event_view, logger
 from shared import clock, services
 from shared.boundary import JsonObject
+from shared.domain.warnings import event_warnings
 from shared.workflows import admin_events
 
 
 @action("create_event", admin_events.CreateEvent)
 def create_event(request: admin_events.CreateEvent) -> JsonObject:
-    event = services.get().event_admin.create_event(request, clock.now())
+    app, now = services.get(), clock.now()
+    event = app.event_admin.create_event(request, now)
     logger.info("event created", extra={"event_id": event.id})
-    return {"event": event_view(event)}
+    return {"event": event_view(event), "warnings": event_warnings(event, app.schedule, now)}
 
 
 @action("list_events", admin_events.ListEvents)
