@@ -56,10 +56,15 @@ def _run(event: JsonObject) -> JsonObject:
     if heartbeat is not None:
         return check_heartbeat(heartbeat)
     scheduled = _moment(event.get("scheduled_time")) or now
-    rows = services.get().dispatcher.run(scheduled, now)
+    dispatcher = services.get().dispatcher
+    rows = dispatcher.run(scheduled, now)
     count(metrics, "DispatchRunCompleted")
     count(metrics, "JoinLinksQueued", sum(r.queued for r in rows))
     logger.info("dispatch run", extra={"events": len(rows), "queued": sum(r.queued for r in rows)})
+    missing = dispatcher.without_join_url(now)
+    if missing:
+        count(metrics, "EventsWithoutJoinUrl", len(missing))
+        logger.warning("events within a day have no Zoom link", extra={"event_ids": missing})
     return {"events": [row.as_dict() for row in rows]}
 
 

@@ -84,6 +84,16 @@ class Dispatcher:
         self.heartbeats.record(self.schedule.local_date(run_moment), now, now + BATCH_RETENTION)
         return rows
 
+    def without_join_url(self, now: datetime) -> list[str]:
+        """Events still on that start within the next 24 hours and have no Zoom link: their join
+        links would lead nowhere (counted and alarmed on by each morning's run)."""
+        soon = now + timedelta(hours=24)
+        return [
+            e.id
+            for e in self.events.by_start(ending_after=now)
+            if e.status is EventStatus.scheduled and now < e.starts_at <= soon and not e.zoom_join_url
+        ]
+
     def missed(self, scheduled: datetime) -> bool:
         """Has the run for this morning's moment not completed? (The 08:15 heartbeat check.)"""
         run_moment = self.schedule.run_moment_at_or_before(scheduled)

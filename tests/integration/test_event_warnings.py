@@ -51,3 +51,22 @@ def test_an_event_later_today_after_the_morning_send_says_its_links_are_due(aws)
 
     assert codes(answer) == ["links_already_due"]
     assert "send_links" in answer["warnings"][0]["message"]
+
+
+def test_the_mornings_run_counts_and_names_events_within_a_day_without_a_zoom_link(aws, capsys):
+    from datetime import UTC, datetime
+
+    from infra.testkit.morning import run_dispatch
+    from shared import clock
+
+    tomorrow = create("2026-12-10T14:00:00")["event"]["id"]  # no link, within 24 h of the run
+    create("2026-12-09T18:00:00", **ZOOM)  # has its link
+    create("2026-12-20T14:00:00")  # no link, but not yet within a day
+    clock.freeze(datetime(2026, 12, 9, 17, 0, tzinfo=UTC))
+    capsys.readouterr()
+
+    run_dispatch("2026-12-09T17:00:00Z")
+
+    out = capsys.readouterr().out
+    assert '"EventsWithoutJoinUrl":[1.0]' in out.replace(" ", "")  # the metric the alarm watches
+    assert f'"event_ids":["{tomorrow}"]' in out.replace(" ", "")
