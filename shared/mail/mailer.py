@@ -48,7 +48,7 @@ class Mailer:
         except SendFailed as failure:
             reason = failure.recipient_reason
             if reason is not None:
-                raise Undeliverable("rejected" if reason == "rejected" else "send_error") from None
+                raise Undeliverable(reason) from None
             raise
 
     def deliver(self, person: Person, make: Callable[[], Message], job: Job, now: datetime) -> Delivery:

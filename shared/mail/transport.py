@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shared.domain.people import FailureReason
 from shared.mail.headers import mailbox
 from shared.mail.render import RenderedEmail
 
@@ -46,7 +47,7 @@ class SendFailed(Exception):
         self.retryable = retryable or code in THROTTLING_CODES
 
     @property
-    def recipient_reason(self) -> str | None:
+    def recipient_reason(self) -> FailureReason | None:
         """Why this message alone failed (`rejected`, `send_error`), or None when the fault is not
         the recipient's (retryable, stopping or systemic): then nobody is marked failed."""
         if self.retryable or self.code in STOPPING_CODES or self.code in SYSTEMIC_CODES:

@@ -232,7 +232,7 @@ class BatchRunner:
                     raise SendingStopped(failure.code) from None
                 reason = failure.recipient_reason
                 if reason is not None:
-                    return "rejected" if reason == "rejected" else "send_error"
+                    return reason
                 if attempt == THROTTLE_RETRIES - 1:
                     raise SendingStopped(failure.code) from None
                 self.sleep(delay)
