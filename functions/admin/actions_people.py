@@ -41,6 +41,7 @@ def registration_view(registrant: Registrant) -> JsonObject:
             "registered_at",
             "link_sent_at",
             "opened_at",
+            "joined_at",
             "send_failures",
         },
     )

@@ -87,6 +87,8 @@ class Event(BaseModel):
     # Counts kept on the event so reports survive expiry and erasure: "<status>#<role>" -> n.
     counts: dict[str, int] = Field(default_factory=dict)
     links_opened: int = 0
+    # Registrations whose join link was opened while the event was on (joined_at): attended.
+    attended: int = 0
     zoom_join_url: str = ""
     zoom_meeting_id: str = ""
     zoom_passcode: str = ""

@@ -62,6 +62,9 @@ class Registration(BaseModel):
     # The send moment SES refused this address for (MessageRejected): not tried again for it.
     link_failed_for: datetime | None = None
     opened_at: datetime | None = None
+    # The first open of the join link between 15 minutes before the start and the end: the person
+    # attended (shared/domain/attendance.py). Opens by mail scanners on delivery come earlier.
+    joined_at: datetime | None = None
     # The last change or cancellation notice sent to this person (numbered per event; 0: none),
     # and the last one SES refused for their address: neither is tried again.
     notified_for: int = 0

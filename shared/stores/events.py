@@ -21,7 +21,7 @@ from shared.stores.table import Item, Key, Table, Write, iso
 from shared.stores.unreadable import RecordUnreadable, Unreadable, note
 
 EVENTS_INDEX = "EventsByStart"
-_COUNTERS = ("capacity", "registered_count", "waitlisted_count", "sequence", "links_opened")
+_COUNTERS = ("capacity", "registered_count", "waitlisted_count", "sequence", "links_opened", "attended")
 _TIMES = ("starts_at", "ends_at", "created_at", "updated_at")
 
 
@@ -139,12 +139,13 @@ def count_write(
     )
 
 
-def opened_write(event_id: str) -> Write:
-    """Count one more first open of a join link on the event (kept for reports)."""
+def opened_write(event_id: str, counter: str = "links_opened") -> Write:
+    """Count one more first open of a join link on the event (`links_opened`), or one more person
+    who opened it while the event was on (`attended`): kept for reports."""
     return Write(
         label=f"event:{event_id}",
         key=event_key(event_id),
-        update="ADD links_opened :one",
+        update=f"ADD {counter} :one",
         values={":one": 1},
     )
 

@@ -45,6 +45,7 @@ _TIMES = (
     "link_sent_for",
     "link_failed_for",
     "opened_at",
+    "joined_at",
 )
 _STAMPS = {
     RegistrationStatus.cancelled: "cancelled_at",
@@ -255,17 +256,25 @@ class RegistrationStore:
         on the event's one item, and transactions on one item cancel each other, and the late
         sign-ups' transactions on that event with them (docs/performance.md, "Capacity"). A plain
         ADD never cancels a transaction. The count is best effort, as the open itself is."""
+        return self._first("opened_at", "links_opened", event_id, person_id, now)
+
+    def record_join(self, event_id: str, person_id: str, now: datetime) -> bool:
+        """Note the first open while the event was on (the person attended), then count it on the
+        event, as `record_first_open` does."""
+        return self._first("joined_at", "attended", event_id, person_id, now)
+
+    def _first(self, stamp: str, counter: str, event_id: str, person_id: str, now: datetime) -> bool:
         noting = Write(
             label="registration",
             key=registration_key(event_id, person_id),
-            update="SET opened_at = :now",
-            condition="attribute_exists(PK) AND attribute_not_exists(opened_at)",
+            update=f"SET {stamp} = :now",
+            condition=f"attribute_exists(PK) AND attribute_not_exists({stamp})",
             values={":now": iso(now)},
         )
         if not self.table.write(noting):
             return False
         with contextlib.suppress(Unavailable):
-            self.table.write(opened_write(event_id))
+            self.table.write(opened_write(event_id, counter))
         return True
 
     def mark_link_sent(self, event_id: str, person_id: str, send_moment: datetime, now: datetime) -> bool:

@@ -371,6 +371,7 @@ def _repaired(
         waitlisted_count=sum(1 for p in places if p.status.value == "waitlisted"),
         counts=counts,
         links_opened=sum(1 for p in places if p.opened_at is not None),
+        attended=sum(1 for p in places if p.joined_at is not None),
         zoom_join_url=(request.zoom_join_url or "") if "zoom_join_url" in given else stored_url,
         zoom_meeting_id=text("zoom_meeting_id")[:50],
         zoom_passcode=text("zoom_passcode")[:50],

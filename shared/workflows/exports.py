@@ -48,6 +48,7 @@ COLUMNS = (
     "registered_at",
     "link_sent_at",
     "opened_at",
+    "joined_at",
 )
 EXPORT_PREFIX = "exports/"
 DOWNLOAD_SECONDS = 3600
@@ -110,6 +111,7 @@ def export_rows(registrants: Iterable[Registrant], event: Event) -> list[list[st
             _when(x.registration.registered_at, event),
             _when(x.registration.link_sent_at, event),
             _when(x.registration.opened_at, event),
+            _when(x.registration.joined_at, event),
         ]
         for x in ordered
     ]

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from shared.config import join_hosts
+from shared.domain.attendance import counts_as_joining
 from shared.domain.join_urls import JoinUrlRefused, check_join_url
 from shared.domain.models import Event, EventStatus, RegistrationStatus
 from shared.domain.schedule import Schedule
@@ -58,6 +59,8 @@ def resolve_join(
         url = check_join_url(event.zoom_join_url, join_hosts())
     except JoinUrlRefused:
         return JoinAnswer("not_ready", event)
-    # Approximate by design: mail scanners open links too.
+    # Approximate by design: mail scanners open links too (on delivery, before the join window).
     first_open = registration.opened_at is None and registrations.record_first_open(event_id, person_id, now)
+    if registration.joined_at is None and counts_as_joining(event, now):
+        registrations.record_join(event_id, person_id, now)
     return JoinAnswer("redirect", event, url=url, first_open=first_open)

@@ -88,6 +88,7 @@ def test_the_csv_has_a_bom_a_header_and_one_row_per_registration_places_first():
             access_needs='Captions;\nand a "quiet" room',
             link_sent_at=datetime(2026, 12, 9, 7, 0, 5, tzinfo=UTC),
             opened_at=datetime(2026, 12, 9, 13, 58, tzinfo=UTC),
+            joined_at=datetime(2026, 12, 9, 13, 58, tzinfo=UTC),
         ),
         registration("Zoë Ångström 山田", "zoe@example.org", status=RegistrationStatus.cancelled),
     ]
@@ -107,6 +108,7 @@ def test_the_csv_has_a_bom_a_header_and_one_row_per_registration_places_first():
         "registered",
         "2026-11-25T10:00:00+00:00",
         "2026-12-09T07:00:05+00:00",
+        "2026-12-09T13:58:00+00:00",
         "2026-12-09T13:58:00+00:00",
     ]
     assert parsed[2][:2] == ["Grace Hopper", "grace@example.org"]
