@@ -23,6 +23,7 @@ from functions.admin import (  # noqa: F401
     actions_changes,
     actions_data,
     actions_events,
+    actions_messages,
     actions_people,
 )
 from functions.admin.registry import ACTIONS, logger

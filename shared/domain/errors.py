@@ -60,3 +60,19 @@ class Unavailable(DomainError):
     code = "unavailable"
     status = 503
     message = "We could not do that just now. Please try again in a minute."
+
+
+class DuplicateMessage(DomainError):
+    """The same subject and message went to everyone in the audience already."""
+
+    code = "duplicate_message"
+    status = 409
+    message = "Everyone in that audience has had this message already."
+
+
+class EventNotEnded(DomainError):
+    """Who attended is known only once the event has ended."""
+
+    code = "event_not_ended"
+    status = 409
+    message = "That event has not ended yet: who attended is known only after the end."
