@@ -348,3 +348,29 @@ def test_one_refused_address_is_marked_failed_with_the_kind_and_the_rest_go(fast
     failures = {r["email"]: r["send_failures"] for r in roster["registrations"]}
     assert [(f["kind"], f["reason"]) for f in failures["p1@example.org"]] == [("message", "rejected")]
     assert message(event_id)["error"]["code"] == "duplicate_message"  # not tried again
+
+
+def test_preview_email_sends_one_sample_of_a_message_and_of_each_follow_up_to_the_admin_only(fast_ses):
+    event_id = create_event(starts_at=STARTS)
+    put_people(event_id, CROWD)
+    preview = {"action": "preview_email", "event_id": event_id, "to": "admin@example.org"}
+
+    sample = invoke_admin({**preview, "kind": "message", "subject": SUBJECT, "message": "Hi <i>all</i>"})
+    came = invoke_admin({**preview, "kind": "follow_up", "recording_url": "https://example.org/rec",
+                         "feedback_url": "https://example.org/form"})  # fmt: skip
+    missed = invoke_admin({**preview, "kind": "follow_up", "attended": False, "recording_url": "https://example.org/rec",
+                           "feedback_url": "https://example.org/form"})  # fmt: skip
+    no_subject = invoke_admin({**preview, "kind": "message", "message": "Hi"})
+
+    assert sample["ok"] and came["ok"] and missed["ok"], (sample, came, missed)
+    assert no_subject["ok"] is False and "subject" in str(no_subject["error"])
+    mails = outbox()
+    assert [m["To"].addresses[0].addr_spec for m in mails] == ["admin@example.org"] * 3
+    assert str(mails[0]["Subject"]) == f"[Preview] {SUBJECT}" and "Hi &lt;i&gt;all&lt;/i&gt;" in html_part(
+        mails[0]
+    )
+    assert "https://example.org/form" in text_part(mails[1])
+    assert "https://example.org/rec" in text_part(mails[2]) and "https://example.org/form" not in text_part(
+        mails[2]
+    )
+    assert queued_messages(fast_ses) == 0
