@@ -374,3 +374,30 @@ def test_preview_email_sends_one_sample_of_a_message_and_of_each_follow_up_to_th
         mails[2]
     )
     assert queued_messages(fast_ses) == 0
+
+
+def test_export_person_shows_the_messages_had_and_the_opt_out_and_forget_person_erases_them(fast_ses):
+    event_id = create_event(starts_at=STARTS)
+    ids = put_people(
+        event_id, {"a@example.org": ("registered", False), "b@example.org": ("registered", False)}
+    )
+    message(event_id, subject="First news")
+    pump(fast_ses)
+    services.get().stores.people.opt_out_of_messages(ids["a@example.org"], clock.now())
+    assert (
+        message(event_id, subject="Second news", audience="everyone")["queued"] == 1
+    )  # b only, still queued
+
+    held = invoke_admin({"action": "export_person", "email": "a@example.org"})
+    assert held["person"]["messages_opt_out"] is True
+    (registration,) = held["registrations"]
+    assert len(registration["messages_sent"]) == 1
+
+    gone = invoke_admin({"action": "forget_person", "email": "b@example.org"})
+    assert gone["ok"] and gone["erased"]["notice_recipients"] == 2  # out of both messages' batches
+    assert invoke_admin({"action": "forget_person", "email": "a@example.org"})["ok"]
+    assert raw_table.get_item(raw_table.person_key(ids["a@example.org"])) is None
+    pump(fast_ses)
+    assert received("Second news") == Counter()
+    batches = services.get().stores.batches.of_event(event_id, "message")
+    assert [person for batch in batches for person in batch.recipients] == []
