@@ -401,3 +401,21 @@ def test_export_person_shows_the_messages_had_and_the_opt_out_and_forget_person_
     assert received("Second news") == Counter()
     batches = services.get().stores.batches.of_event(event_id, "message")
     assert [person for batch in batches for person in batch.recipients] == []
+
+
+def test_an_email_that_cannot_be_built_marks_that_person_failed_and_the_rest_go(fast_ses):
+    event_id = create_event(starts_at=STARTS)
+    put_people(event_id, {f"p{n}@example.org": ("registered", False) for n in range(6)})
+    # A profile edited by hand into an address no header can carry.
+    put_people(event_id, {"broken address@example.org": ("registered", False)})
+
+    message(event_id)
+    pump(fast_ses)
+
+    assert set(received()) == {f"p{n}@example.org" for n in range(6)}
+    roster = invoke_admin({"action": "list_registrations", "event_id": event_id})
+    failures = {r["email"]: r["send_failures"] for r in roster["registrations"]}
+    assert [(f["kind"], f["reason"]) for f in failures["broken address@example.org"]] == [
+        ("message", "unbuildable")
+    ]
+    assert queued_messages(fast_ses) == 0
