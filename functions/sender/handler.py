@@ -128,7 +128,13 @@ def handle(job: Job) -> None:
         )
         return
     if isinstance(outcome, BatchResult):
-        batch = BATCH_METRICS[type(job)]
+        batch = (
+            "JoinLinks"
+            if isinstance(job, JoinLinksJob)
+            else "Notices"
+            if isinstance(job, NoticeJob)
+            else "Messages"
+        )
         count(metrics, f"{batch}Sent", outcome.sent)
         if outcome.rejected:
             count(metrics, f"{batch}Rejected", outcome.rejected)

@@ -36,8 +36,8 @@ from shared.domain.bulletins import (
     message_key,
     round_key,
 )
-from shared.domain.errors import DuplicateMessage, EventNotEnded, NotFound, Unavailable
-from shared.domain.models import Event, RegistrationStatus
+from shared.domain.errors import DuplicateMessage, EventClosed, EventNotEnded, NotFound, Unavailable
+from shared.domain.models import Event, EventStatus, RegistrationStatus
 from shared.domain.people import Registration
 from shared.mail.jobs import MessageJob
 from shared.mail.outbox import Outbox
@@ -165,6 +165,8 @@ class Bulletins:
         event = self._event(event_id)
         if not has_ended(event, now):
             raise EventNotEnded("That event has not ended yet: a follow-up goes only after the end.")
+        if event.status is EventStatus.cancelled:
+            raise EventClosed("That event was cancelled, so there is nothing to follow up.")
         existing = self.bulletins.get(event_id, FOLLOW_UP_KEY)
         members = [
             r for r in self.registrations.of_event(event_id) if r.status is RegistrationStatus.registered

@@ -170,3 +170,17 @@ def test_an_opted_out_person_gets_no_follow_up(fast_ses):
 
     assert (answer["queued"], answer["unreachable"]) == (1, 1)
     assert sorted(by_recipient()) == ["ok@example.org"]
+
+
+def test_a_cancelled_event_has_no_follow_up(fast_ses):
+    event_id = create_event(starts_at=STARTS)
+    put_people(event_id, CROWD)
+    assert invoke_admin({"action": "cancel_event", "event_id": event_id})["ok"]
+    pump(fast_ses)
+    clock.freeze(AFTER_THE_END)
+    sent_before = len(outbox())
+
+    answer = follow_up(event_id)
+
+    assert answer["ok"] is False and answer["error"]["code"] == "event_closed"
+    assert queued_messages(fast_ses) == 0 and len(outbox()) == sent_before
