@@ -282,7 +282,7 @@ class CrashingSes:
 
 
 @pytest.mark.parametrize("accepted", [True, False], ids=["after-ses-accepted", "before-ses"])
-@pytest.mark.parametrize("k", [1, 4, 6, 12])
+@pytest.mark.parametrize("k", [1, 6])
 def test_a_sender_that_dies_mid_batch_is_finished_by_the_next_and_nobody_gets_it_twice(
     fast_ses, monkeypatch, k, accepted
 ):
