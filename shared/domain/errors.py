@@ -60,3 +60,11 @@ class Unavailable(DomainError):
     code = "unavailable"
     status = 503
     message = "We could not do that just now. Please try again in a minute."
+
+
+class DuplicateEvent(DomainError):
+    """Another event that is not cancelled has the same title on the same local day."""
+
+    code = "duplicate_event"
+    status = 409
+    message = "There is already an event with that title on that day."

@@ -6,15 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from shared.domain.errors import NotFound, Unavailable, ValidationFailed
+from shared.domain.errors import DuplicateEvent, NotFound, Unavailable, ValidationFailed
 from shared.domain.models import Event, EventStatus
+from shared.domain.timefmt import day_in_words
 from shared.stores.events import EventStore
 from shared.stores.registrations import RegistrationStore
+from shared.stores.title_days import title_day_key
 from shared.stores.unreadable import Unreadable
+from shared.workflows.event_fields import CopyEvent as CopyEvent
 from shared.workflows.event_fields import CreateEvent as CreateEvent
 from shared.workflows.event_fields import ListEvents as ListEvents
 from shared.workflows.event_fields import UpdateEvent as UpdateEvent
-from shared.workflows.event_fields import slug, times, zone_of
+from shared.workflows.event_fields import slug, times
 from shared.workflows.event_repair import repaired
 
 
@@ -33,26 +36,70 @@ class EventAdmin:
     def create_event(self, request: CreateEvent, now: datetime) -> Event:
         zone = request.timezone or "Europe/London"
         starts_at, ends_at = times(request, zone, None, now)
-        base_id = f"{starts_at.astimezone(zone_of(zone)).date().isoformat()}-{slug(request.title)}"
+        new = Event(
+            id="new",
+            title=request.title,
+            description=request.description or "",
+            starts_at=starts_at,
+            ends_at=ends_at,
+            timezone=zone,
+            capacity=request.capacity,
+            zoom_join_url=request.zoom_join_url or "",
+            zoom_meeting_id=request.zoom_meeting_id or "",
+            zoom_passcode=request.zoom_passcode or "",
+            zoom_dial_in=request.zoom_dial_in or "",
+            created_at=now,
+            updated_at=now,
+        )
+        return self._store_new(new, duplicate_allowed=request.allow_duplicate)
+
+    def copy_event(self, request: CopyEvent, now: datetime) -> Event:
+        """A new event like `request.event_id` at the given start (next month's, usually)."""
+        source = self.events.get(request.event_id)
+        if source is None:
+            raise NotFound(f"There is no event with id {request.event_id!r} that can be copied.")
+        given = request.model_fields_set
+        zone = request.timezone or source.timezone
+        # The source's duration stands unless ends_at or duration_minutes is given.
+        starts_at, ends_at = times(request, zone, source, now)
+        new = Event(
+            id="new",
+            title=request.title if "title" in given and request.title else source.title,
+            description=(request.description or "") if "description" in given else source.description,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            timezone=zone,
+            capacity=request.capacity if "capacity" in given else source.capacity,
+            # A new meeting each month, as Zoom makes them: last month's is never carried over.
+            zoom_join_url=request.zoom_join_url or "",
+            zoom_meeting_id=request.zoom_meeting_id or "",
+            zoom_passcode=request.zoom_passcode or "",
+            zoom_dial_in=request.zoom_dial_in or "",
+            created_at=now,
+            updated_at=now,
+        )
+        return self._store_new(new, duplicate_allowed=request.allow_duplicate)
+
+    def _store_new(self, new: Event, *, duplicate_allowed: bool) -> Event:
+        """Store `new` under the first free id made from its day and title (its `id` is ignored)."""
+        base_id = f"{new.local_start.date().isoformat()}-{slug(new.title)}"
         for n in range(1, 50):
-            event = Event(
-                id=base_id if n == 1 else f"{base_id}-{n}",
-                title=request.title,
-                description=request.description or "",
-                starts_at=starts_at,
-                ends_at=ends_at,
-                timezone=zone,
-                capacity=request.capacity,
-                zoom_join_url=request.zoom_join_url or "",
-                zoom_meeting_id=request.zoom_meeting_id or "",
-                zoom_passcode=request.zoom_passcode or "",
-                zoom_dial_in=request.zoom_dial_in or "",
-                created_at=now,
-                updated_at=now,
-            )
-            if self.events.create(event):
+            event = new.model_copy(update={"id": base_id if n == 1 else f"{base_id}-{n}"})
+            outcome = self.events.create(event, duplicate_allowed=duplicate_allowed)
+            if outcome == "created":
                 return event
+            if outcome == "duplicate":
+                raise self._duplicate(event)
         raise Unavailable("Could not find a free id for the event.")
+
+    def _duplicate(self, event: Event) -> DuplicateEvent:
+        others = [i for i in self.events.title_day_holders(event) if i != event.id]
+        named = f" ({', '.join(others)})" if others else ""
+        return DuplicateEvent(
+            f'There is already an event called "{event.title}" on {day_in_words(event.local_start)}'
+            f'{named}. If you do want two, send this again with "allow_duplicate": true.',
+            fields={"title": "is the title of another event on that day"},
+        )
 
     def update_event(self, request: UpdateEvent, now: datetime) -> Event:
         """Apply the given fields, if nobody changed the event meanwhile (else read and apply again).
@@ -69,12 +116,19 @@ class EventAdmin:
             changes = _changes(request, previous, now)
             event = previous.model_copy(update=changes)
             lowered = _places(event.capacity) < _places(previous.capacity)
-            if self.events.save_fields(
+            moved = previous.status is EventStatus.scheduled and title_day_key(event) != title_day_key(
+                previous
+            )
+            outcome = self.events.save_fields(
                 event,
                 set(changes),
                 previous.updated_at,
                 registered_at_most=event.capacity if lowered else None,
-            ):
+                title_day=(previous, request.allow_duplicate) if moved else None,
+            )
+            if outcome == "duplicate":
+                raise self._duplicate(event)
+            if outcome == "saved":
                 if _places(event.capacity) > _places(previous.capacity) and self.promote is not None:
                     # More places: they go to the waiting list in its order, not to the next sign-up.
                     self.promote(event.id, now)
@@ -101,14 +155,15 @@ class EventAdmin:
 
     def delete_event(self, event_id: str) -> None:
         """Delete an event nobody registered for; one with registrations must be cancelled."""
-        if self.events.get_stored(event_id) is None:
+        stored = self.events.get_stored(event_id)
+        if stored is None:
             raise NotFound(f"There is no event with id {event_id!r}.")
         if self.registrations.of_event(event_id):
             raise ValidationFailed(
                 "That event has registrations: cancel it instead (cancel_event), so people are told.",
                 fields={"event_id": "has registrations"},
             )
-        self.events.delete(event_id)
+        self.events.delete(event_id, stored if isinstance(stored, Event) else None)
 
 
 def _changes(request: UpdateEvent, previous: Event, now: datetime) -> dict[str, object]:

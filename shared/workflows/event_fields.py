@@ -100,16 +100,34 @@ class EventFields(BaseModel):
         return self
 
 
+ALLOW_DUPLICATE = Field(
+    default=False,
+    description="true: allow another event with the same title on the same day (duplicate_event)",
+)
+
+
 class CreateEvent(EventFields):
     action: Literal["create_event"] = "create_event"
     title: str = Field(min_length=1, max_length=200)
     starts_at: datetime
+    allow_duplicate: bool = ALLOW_DUPLICATE
+
+
+class CopyEvent(EventFields):
+    """A new event from an old one (next month's): its title, description, duration, zone and
+    capacity unless given; Zoom details only if given; no registrations."""
+
+    action: Literal["copy_event"] = "copy_event"
+    event_id: str = Field(min_length=1, max_length=100)
+    starts_at: datetime
+    allow_duplicate: bool = ALLOW_DUPLICATE
 
 
 class UpdateEvent(EventFields):
     action: Literal["update_event"] = "update_event"
     event_id: str = Field(min_length=1, max_length=100)
     notify: bool = True
+    allow_duplicate: bool = ALLOW_DUPLICATE
     # An explicit null clears the capacity (unlimited places).
     capacity: int | None = Field(default=None, ge=1, le=100000)
 

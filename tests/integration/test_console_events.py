@@ -17,7 +17,9 @@ CONSOLE_EVENTS = Path(__file__).resolve().parents[2] / "infra" / "console-events
 ORDER = [
     "create_event",
     "update_event",
+    "copy_event",
     "list_events",
+    "get_event",
     "add_registration",
     "list_registrations",
     "send_links",
@@ -65,5 +67,8 @@ def test_every_console_event_replays_ok(aws, monkeypatch):
         assert answers[action]["ok"] is True, (action, answers[action])
 
     assert answers["create_event"]["event"]["id"] == load("update_event")["event_id"]
+    assert answers["copy_event"]["event"]["id"] == "2027-02-10-co-production-in-a-digital-world"
+    assert answers["copy_event"]["warnings"] == []
+    assert answers["get_event"]["event"]["zoom_passcode"] == "replace-me"
     assert answers["list_registrations"]["counts"]["registered"] == 2
     assert answers["cancel_event"]["dry_run"] is True
