@@ -70,6 +70,11 @@ def get_event(request: GetEvent) -> JsonObject:
         status.value: sum(n for key, n in stored.counts.items() if key.split("#")[0] == status.value)
         for status in RegistrationStatus
     }
+    by_role: dict[str, dict[str, int]] = {}
+    for key, n in sorted(stored.counts.items()):
+        status, _, role = key.partition("#")
+        by_role.setdefault(status, {})[role] = n
+    view["counts_by_role"] = by_role
     view["links_sent"] = sent = app.stores.registrations.links_sent(stored.id)
     unsent = max(stored.registered_count - sent, 0)
     return {"event": view, "warnings": event_warnings(stored, app.schedule, clock.now(), links_unsent=unsent)}

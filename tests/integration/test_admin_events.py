@@ -162,6 +162,11 @@ def test_get_event_gives_everything_about_one_event_with_its_counts_and_links(aw
     assert event["zoom_passcode"] == ZOOM["zoom_passcode"]
     assert event["description"] == "How can digital tools help people work together as equals?"
     assert event["counts"] == {"registered": 1, "waitlisted": 0, "cancelled": 1}
+    assert event["counts_by_role"] == {
+        "cancelled": {"academic": 1},
+        "registered": {"academic": 1},
+        "waitlisted": {"academic": 0},
+    }
     assert (event["links_sent"], event["links_opened"], event["attended"]) == (1, 0, 0)
     assert answer["warnings"] == []
     listed = invoke_admin({"action": "list_events"})["events"][0]
