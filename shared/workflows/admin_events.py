@@ -8,7 +8,7 @@ from datetime import datetime
 
 from shared.domain.errors import DuplicateEvent, NotFound, Unavailable, ValidationFailed
 from shared.domain.models import Event, EventStatus
-from shared.domain.timefmt import day_in_words
+from shared.domain.timefmt import date_in_words
 from shared.stores.events import EventStore
 from shared.stores.registrations import RegistrationStore
 from shared.stores.title_days import title_day_key
@@ -96,7 +96,7 @@ class EventAdmin:
         others = [i for i in self.events.title_day_holders(event) if i != event.id]
         named = f" ({', '.join(others)})" if others else ""
         return DuplicateEvent(
-            f'There is already an event called "{event.title}" on {day_in_words(event.local_start)}'
+            f'There is already an event called "{event.title}" on {date_in_words(event.local_start)}'
             f'{named}. If you do want two, send this again with "allow_duplicate": true.',
             fields={"title": "is the title of another event on that day"},
         )
