@@ -145,6 +145,7 @@ def test_export_registrations_writes_an_encrypted_csv_with_a_header_and_a_one_ho
             "registered_at": "2026-11-25T10:00:00+00:00",
             "link_sent_at": "",
             "opened_at": "",
+            "joined_at": "",
         },
         {
             "name": "Grace Hopper",
@@ -156,6 +157,7 @@ def test_export_registrations_writes_an_encrypted_csv_with_a_header_and_a_one_ho
             "registered_at": "2026-11-25T10:00:00+00:00",
             "link_sent_at": "",
             "opened_at": "",
+            "joined_at": "",
         },
     ]
     # The presigned URL: one hour, and it fetches exactly that file.
