@@ -81,7 +81,11 @@ class PreviewEmail(ActionModel):
     action: Literal["preview_email"] = "preview_email"
     kind: PreviewKind
     event_id: str = EventId
-    to: str = Field(max_length=254, description="The admin's own address: the only one the sample goes to")
+    to: str = Field(
+        max_length=254,
+        title="email address",
+        description="The admin's own address: the only one the sample goes to",
+    )
     message: str | None = Message  # for a cancellation: the message to try out
 
     _message = field_validator("message")(_printable_text)
