@@ -49,6 +49,14 @@ def lambda_handler(event: JsonObject, context: LambdaContext) -> JsonObject:
             count(metrics, "UnreadableRecords", unreadable)
 
 
+def _digest(now: datetime) -> None:
+    """The admins' digest of sign-ups with access needs (after the join links: a failure here
+    fails the run, which Lambda retries and DispatchFailedQueue alarms on; the links stay queued)."""
+    digest = services.get().notice_digest.send(now)
+    if digest.sent:
+        count(metrics, "AccessNeedsDigested", digest.signups)
+
+
 def _run(event: JsonObject) -> JsonObject:
     event = event if isinstance(event, dict) else {}
     now = clock.now()
@@ -61,6 +69,7 @@ def _run(event: JsonObject) -> JsonObject:
     count(metrics, "DispatchRunCompleted")
     count(metrics, "JoinLinksQueued", sum(r.queued for r in rows))
     logger.info("dispatch run", extra={"events": len(rows), "queued": sum(r.queued for r in rows)})
+    _digest(now)
     missing = dispatcher.without_join_url(now)
     if missing:
         count(metrics, "EventsWithoutJoinUrl", len(missing))
