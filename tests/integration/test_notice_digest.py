@@ -15,9 +15,10 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.testkit import FIXED_NOW, REGION
+from infra.testkit import FIXED_NOW, PARAMETERS, REGION
 from infra.testkit.api import invoke_admin
 from infra.testkit.morning import Crash, run_dispatch
+from infra.testkit.stack import moto_stack
 from shared import clock, services
 from shared.stores.notice_digest import NoticeDigestStore
 from shared.workflows.notice_digest import LOCK_LEASE
@@ -243,3 +244,31 @@ def test_erased_and_cancelled_people_are_not_in_the_digest(aws, inbox):
     ]
     assert kept not in json.dumps(digest)
     assert pending(event_id) == 0  # the cancelled place's mark is cleared without a word
+
+
+# --- where notices go --------------------------------------------------------------------------
+
+
+NOTICES, ALARMS = "notices@example.org", "alarms@example.org"
+
+
+def _subscribers(stack: Any, topic: str) -> list[str]:
+    sns = boto3.client("sns", region_name=REGION)
+    found = sns.list_subscriptions_by_topic(TopicArn=stack.physical[topic])["Subscriptions"]
+    return sorted(s["Endpoint"] for s in found if s["Protocol"] == "email")
+
+
+@pytest.mark.parametrize(
+    ("given", "notices", "alarms"),
+    [
+        ({"NoticesEmail": NOTICES, "AlertEmail": ALARMS}, [NOTICES], [ALARMS]),
+        ({"AlertEmail": ALARMS}, [ALARMS], [ALARMS]),
+        ({"NoticesEmail": NOTICES}, [NOTICES], []),
+        ({}, [], []),
+    ],
+    ids=["both", "alarms-address-only", "notices-address-only", "neither"],
+)
+def test_notices_go_to_notices_email_else_to_the_alarms_address(monkeypatch, given, notices, alarms):
+    with moto_stack(monkeypatch, parameters={**PARAMETERS, **given}) as stack:
+        assert _subscribers(stack, "AdminNoticesTopic") == notices
+        assert _subscribers(stack, "AlarmTopic") == alarms

@@ -296,7 +296,9 @@ def test_only_the_notice_publishers_may_publish_and_only_to_the_notices_topic(
             assert not grants(role_statements(cfn_template, other), "sns:Publish"), other
 
 
-def test_admin_notices_have_their_own_topic_with_the_optional_email(cfn_template: dict[str, Any]) -> None:
+def test_admin_notices_go_to_notices_email_else_to_the_alert_email(
+    sam_template: dict[str, Any], cfn_template: dict[str, Any]
+) -> None:
     resources = cfn_template["Resources"]
     subscriptions = [
         s
@@ -306,9 +308,20 @@ def test_admin_notices_have_their_own_topic_with_the_optional_email(cfn_template
 
     assert resources["AdminNoticesTopic"]["Type"] == "AWS::SNS::Topic"
     (subscription,) = subscriptions
-    assert subscription["Condition"] == "HasAlertEmail"
+    assert subscription["Condition"] == "HasNoticesAddress"
     assert subscription["Properties"]["Protocol"] == "email"
-    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlertEmail"}
+    assert subscription["Properties"]["Endpoint"] == {
+        "Fn::If": ["HasNoticesEmail", {"Ref": "NoticesEmail"}, {"Ref": "AlertEmail"}]
+    }
+    conditions = cfn_template["Conditions"]
+    assert conditions["HasNoticesAddress"] == {
+        "Fn::Or": [{"Condition": "HasNoticesEmail"}, {"Condition": "HasAlertEmail"}]
+    }
+    assert conditions["HasNoticesEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "NoticesEmail"}, ""]}]}
+    parameter = sam_template["Parameters"]["NoticesEmail"]
+    assert parameter["Default"] == ""
+    assert parameter["AllowedPattern"] == sam_template["Parameters"]["AlertEmail"]["AllowedPattern"]
+    assert "AlertEmail" in parameter["Description"]
     # Alarms and notices never mix.
     for alarm in resources_of_type(cfn_template, "AWS::CloudWatch::Alarm").values():
         assert {"Ref": "AdminNoticesTopic"} not in alarm["Properties"].get("AlarmActions", [])
