@@ -50,8 +50,9 @@ def lambda_handler(event: JsonObject, context: LambdaContext) -> JsonObject:
 
 
 def _digest(now: datetime) -> None:
-    """The admins' digest of sign-ups with access needs (after the join links: a failure here
-    fails the run, which Lambda retries and DispatchFailedQueue alarms on; the links stay queued)."""
+    """The admins' digest of sign-ups with access needs, last: a failure here fails the run, which
+    Lambda retries (the run is safe to repeat) and DispatchFailedQueue alarms on; the links queued
+    before it stay queued."""
     digest = services.get().notice_digest.send(now)
     if digest.sent:
         count(metrics, "AccessNeedsDigested", digest.signups)
@@ -69,11 +70,11 @@ def _run(event: JsonObject) -> JsonObject:
     count(metrics, "DispatchRunCompleted")
     count(metrics, "JoinLinksQueued", sum(r.queued for r in rows))
     logger.info("dispatch run", extra={"events": len(rows), "queued": sum(r.queued for r in rows)})
-    _digest(now)
     missing = dispatcher.without_join_url(now)
     if missing:
         count(metrics, "EventsWithoutJoinUrl", len(missing))
         logger.warning("events within a day have no Zoom link", extra={"event_ids": missing})
+    _digest(now)
     return {"events": [row.as_dict() for row in rows]}
 
 
