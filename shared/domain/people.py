@@ -69,6 +69,9 @@ class Registration(BaseModel):
     # and the last one SES refused for their address: neither is tried again.
     notified_for: int = 0
     notice_failed_for: int = 0
+    # A sign-up with access needs waiting for the admins' next digest: when it was made (cleared
+    # once the digest that tells it is sent; shared/domain/notice_digest.py).
+    admin_notice_due: datetime | None = None
     # Every message to this person about this event that failed for them alone, oldest first.
     send_failures: list[SendFailure] = Field(default_factory=list)
 

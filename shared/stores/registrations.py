@@ -46,6 +46,7 @@ _TIMES = (
     "link_failed_for",
     "opened_at",
     "joined_at",
+    "admin_notice_due",
 )
 _STAMPS = {
     RegistrationStatus.cancelled: "cancelled_at",
