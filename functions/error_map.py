@@ -71,30 +71,6 @@ def field_problems(
     return fields
 
 
-MAX_CONSOLE_FIELDS = 20
-_MAX_NAME = 100
-_MAX_PROBLEM = 300
-
-
-def console_fields(errors: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """Field name (dotted, for a nested one) -> pydantic's own sentence: AdminFunction's test
-    events are written by admins reading the model's names, not by the public. At most
-    MAX_CONSOLE_FIELDS of them, names and sentences cut short, so that an event full of junk
-    (thousands of unknown fields, a megabyte-long key) gets an answer of a readable size."""
-    fields: dict[str, str] = {}
-    for error in errors:
-        if len(fields) == MAX_CONSOLE_FIELDS:
-            break
-        name = _shortened(".".join(str(part) for part in error.get("loc", ())), _MAX_NAME) or "body"
-        problem = str(error.get("msg", "")).removeprefix("Value error, ")
-        fields.setdefault(name, _shortened(problem, _MAX_PROBLEM))
-    return fields
-
-
-def _shortened(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def validation_failed(
     errors: Sequence[Mapping[str, Any]], friendly: Mapping[str, Mapping[str, str]], message: str | None = None
 ) -> ValidationFailed:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # imported where built: each function imports only what it us
     from shared.workflows.bulletins import Bulletins
     from shared.workflows.exports import Exports, ExportStore
     from shared.workflows.morning_send import Dispatcher, JoinLinkSender
+    from shared.workflows.notice_digest import NoticeDigest
     from shared.workflows.notice_sending import NoticeSender
     from shared.workflows.notices import Notices
     from shared.workflows.notify_admins import AdminNotices
@@ -264,6 +265,16 @@ class Services:
         from shared.workflows.notify_admins import AdminNotices
 
         return AdminNotices(lambda: self.client("sns"), self.settings.admin_notices_topic_arn)
+
+    @cached_property
+    def notice_digest(self) -> NoticeDigest:
+        from shared.stores.notice_digest import NoticeDigestStore
+        from shared.workflows.notice_digest import NoticeDigest
+
+        s = self.stores
+        return NoticeDigest(
+            s.events, s.registrations, NoticeDigestStore(s.table), self.admin_notices, self.schedule
+        )
 
     @cached_property
     def exports(self) -> ExportStore | None:

@@ -83,7 +83,11 @@ class PreviewEmail(ActionModel):
     action: Literal["preview_email"] = "preview_email"
     kind: PreviewKind
     event_id: str = EventId
-    to: str = Field(max_length=254, description="The admin's own address: the only one the sample goes to")
+    to: str = Field(
+        max_length=254,
+        title="email address",
+        description="The admin's own address: the only one the sample goes to",
+    )
     # For a cancellation, a message or a follow-up: the words to try out.
     message: str | None = Field(default=None, max_length=MESSAGE_MAX)
     # For a message (message_registrants) and a follow-up (send_follow_up): their fields.

@@ -1,7 +1,8 @@
 """Admin actions on data: export_registrations, report, export_person, forget_person, unsuppress.
 
-The logic lives in shared/exports.py (CSV, bucket, report) and shared/privacy.py (subject access,
-erasure, suppression); docs/privacy.md explains what is kept, why and for how long. Logs carry
+The logic lives in shared/workflows/exports.py (CSV, bucket), shared/workflows/reports.py (the
+report, as JSON or CSV) and shared/workflows/privacy.py (subject access, erasure, suppression);
+docs/privacy.md explains what is kept, why and for how long. Logs carry
 event ids and counts only, never an address or a name.
 """
 
@@ -17,7 +18,7 @@ from functions.admin.registry import ActionModel, action, logger
 from shared import clock, services
 from shared.boundary import JsonObject
 from shared.domain.models import has_control_characters
-from shared.workflows import exports
+from shared.workflows import exports, reports
 
 
 class ExportRegistrations(ActionModel):
@@ -29,6 +30,9 @@ class Report(ActionModel):
     action: Literal["report"] = "report"
     from_: date = Field(alias="from", description="First date, inclusive (UK), as YYYY-MM-DD")
     to: date = Field(description="Last date, inclusive (UK), as YYYY-MM-DD")
+    format: Literal["json", "csv"] = Field(
+        default="json", description="json: the figures in the answer; csv: a file in the export bucket"
+    )
 
     @field_validator("to")
     @classmethod
@@ -76,9 +80,19 @@ def export_registrations(request: ExportRegistrations) -> JsonObject:
 
 @action("report", Report)
 def report(request: Report) -> JsonObject:
-    answer = exports.report(services.get().stores.events.by_start(), request.from_, request.to)
-    logger.info("report made", extra={"events": answer["totals"]["events"]})
-    return answer
+    app = services.get()
+    answer = reports.report(app.stores.events.by_start(), request.from_, request.to)
+    logger.info("report made", extra={"events": answer["totals"]["events"], "format": request.format})
+    if request.format == "json":
+        return answer
+    written = reports.write_csv(app.exports, answer, clock.now())
+    return {
+        "from": answer["from"],
+        "to": answer["to"],
+        **asdict(written),
+        "download_url_expires_in_seconds": exports.DOWNLOAD_SECONDS,
+        "totals": answer["totals"],
+    }
 
 
 @action("export_person", ExportPerson)

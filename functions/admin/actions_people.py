@@ -119,7 +119,11 @@ class CancelRegistration(ActionModel):
     action: Literal["cancel_registration"] = "cancel_registration"
     event_id: str = EventId
     email: str | None = Field(default=None, max_length=254)
-    person_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    person_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="the person_id list_registrations shows (32 letters a to f and digits)",
+    )
     # Accepted for symmetry with add_registration; who is cancelled is decided by email or person_id.
     name: str | None = None
     role: Role | None = None

@@ -1,8 +1,10 @@
 """AdminFunction: the admins' actions, run from Lambda console test events `{"action": ...}`.
 
 Answers `{"ok": true, ...}` or `{"ok": false, "error": {"code", "message", "fields"}}`; it never
-raises for bad input. Example events for every action live in infra/console-events/. The actions
-themselves live in `functions/admin/actions_*.py`, each registering with `registry.action`.
+raises for bad input. A test event that does not fit its action's model is answered in plain
+words naming each field and the form it wants (functions/admin/plain_errors.py). Example events
+for every action live in infra/console-events/. The actions themselves live in
+`functions/admin/actions_*.py`, each registering with `registry.action`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from functions.admin import (  # noqa: F401
     actions_events,
     actions_messages,
     actions_people,
+    plain_errors,
 )
 from functions.admin.registry import ACTIONS, logger
 from shared.boundary import JsonObject
@@ -59,9 +62,9 @@ def _run(event: Any) -> JsonObject:
     try:
         request = model.model_validate(event)
     except ValidationError as error:
-        fields = error_map.console_fields(error.errors(include_input=False))
+        fields = plain_errors.plain_fields(model, error.errors(include_input=False, include_url=False))
         return _failure(
-            error_map.from_domain(ValidationFailed("Some fields need correcting.", fields=fields))
+            error_map.from_domain(ValidationFailed(plain_errors.plain_message(fields), fields=fields))
         )
     try:
         return {"ok": True, **run(request)}

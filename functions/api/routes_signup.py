@@ -104,11 +104,12 @@ def _count_and_notify(request: SignupRequest, outcome: SignupOutcome) -> None:
         logger.error("sign-up stored, but neither SES nor the queue took its confirmation")
     elif outcome.send_confirmation and outcome.confirmation == "queued":
         count(metrics, "EmailsQueued", 1)
-    # Access needs are kept only with their own consent, and only on new registrations.
-    if new and request.access_needs and request.access_needs_consent:
+    # Access needs are kept only with their own consent, and only on new registrations; those
+    # whose event starts before the next morning's digest are told at once, the others wait for it.
+    if outcome.notice_now:
         context = router.lambda_context
         remaining = context.get_remaining_time_in_millis() if context is not None else None
-        services.get().admin_notices.access_needs(new, remaining_ms=remaining)
+        services.get().admin_notices.access_needs(outcome.notice_now, remaining_ms=remaining)
 
 
 def _redirect(result: dict[str, str]) -> Response[str]:

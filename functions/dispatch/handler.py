@@ -49,6 +49,15 @@ def lambda_handler(event: JsonObject, context: LambdaContext) -> JsonObject:
             count(metrics, "UnreadableRecords", unreadable)
 
 
+def _digest(now: datetime) -> None:
+    """The admins' digest of sign-ups with access needs, last: a failure here fails the run, which
+    Lambda retries (the run is safe to repeat) and DispatchFailedQueue alarms on; the links queued
+    before it stay queued."""
+    digest = services.get().notice_digest.send(now)
+    if digest.sent:
+        count(metrics, "AccessNeedsDigested", digest.signups)
+
+
 def _run(event: JsonObject) -> JsonObject:
     event = event if isinstance(event, dict) else {}
     now = clock.now()
@@ -65,6 +74,7 @@ def _run(event: JsonObject) -> JsonObject:
     if missing:
         count(metrics, "EventsWithoutJoinUrl", len(missing))
         logger.warning("events within a day have no Zoom link", extra={"event_ids": missing})
+    _digest(now)
     return {"events": [row.as_dict() for row in rows]}
 
 

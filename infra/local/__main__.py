@@ -12,13 +12,15 @@ Environment: PORT (3000; 0 picks a free port), SEED (1), SIGNUP_LIMITS (on; `off
 tests), SENDER_ADDRESS (events@example.org), ALLOWED_ORIGINS (the template's AllowedOrigins,
 for CORS), API_THROTTLING_RATE_LIMIT and API_THROTTLING_BURST_LIMIT (the template's 25 and 50:
 the HTTP API's throttling, emulated), LOCAL_CONCURRENCY (1 invocation at a time per function),
-LOCAL_ACCESS_LOG (on).
+LOCAL_ACCESS_LOG (on). Any other template parameter as its name in UPPER_SNAKE (NOTICES_EMAIL
+for NoticesEmail, ALERT_EMAIL for AlertEmail, ...).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import sys
 from typing import Any
@@ -149,6 +151,22 @@ THROTTLING_PARAMETERS = {
 }
 
 
+def upper_snake(parameter: str) -> str:
+    """`NoticesEmail` -> `NOTICES_EMAIL`: the variable `make run` reads a template parameter from."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", parameter).upper()
+
+
+def parameters_from_environment(template: dict[str, Any]) -> dict[str, str]:
+    """Every template parameter given in the environment as its name in UPPER_SNAKE (non-empty);
+    the ones the local stack sets itself (its own URLs) are overridden by the caller."""
+    found = {}
+    for name in template.get("Parameters", {}):
+        value = os.environ.get(upper_snake(name))
+        if value:
+            found[name] = value
+    return found
+
+
 def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
     import boto3
 
@@ -181,6 +199,7 @@ def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
     for name, variable in THROTTLING_PARAMETERS.items():
         if os.environ.get(variable):
             parameters[name] = os.environ[variable]
+    parameters = {**parameters_from_environment(template), **parameters}
     stack = create_stack(parameters, region=REGION, template=template)
     limits = os.environ.get("SIGNUP_LIMITS")
     os.environ.update(stack.environment)

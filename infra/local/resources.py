@@ -32,8 +32,8 @@ def _cfn_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[
         value = loader.construct_sequence(node, deep=True)
     else:
         value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    if tag_suffix == "Ref":
-        return {"Ref": value}
+    if tag_suffix in ("Ref", "Condition"):  # `!Condition X` is `{"Condition": X}`, not an Fn::
+        return {tag_suffix: value}
     if tag_suffix == "GetAtt" and isinstance(value, str):
         value = value.split(".", 1)
     return {f"Fn::{tag_suffix}": value}
@@ -254,8 +254,9 @@ def create_bucket(props: dict[str, Any], default_name: str, region: str) -> str:
 def create_topics(
     resources: dict[str, Any], resolver: Resolver, stack: Stack, stack_name: str, region: str
 ) -> None:
-    """Every SNS topic the template declares (its subscriptions are not made: they are email).
-    `Ref` of a topic is its ARN, so `physical` and `arns` both hold the ARN."""
+    """Every SNS topic the template declares, then its subscriptions whose conditions hold (email
+    ones: moto records who would receive what, and delivers nothing). `Ref` of a topic is its
+    ARN, so `physical` and `arns` both hold the ARN."""
     sns = boto3.client("sns", region_name=region)
     for logical, resource in resources.items():
         if resource["Type"] != "AWS::SNS::Topic":
@@ -265,3 +266,10 @@ def create_topics(
         arn = sns.create_topic(Name=f"{stack_name}-{logical}")["TopicArn"]
         stack.physical[logical] = arn
         stack.arns[logical] = arn
+    for resource in resources.values():
+        if resource["Type"] != "AWS::SNS::Subscription":
+            continue
+        if "Condition" in resource and not resolver.condition(resource["Condition"]):
+            continue
+        props = resolver.resolve(resource.get("Properties", {}))
+        sns.subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"])

@@ -62,6 +62,14 @@ class Unavailable(DomainError):
     message = "We could not do that just now. Please try again in a minute."
 
 
+class DuplicateEvent(DomainError):
+    """Another event that is not cancelled has the same title on the same local day."""
+
+    code = "duplicate_event"
+    status = 409
+    message = "There is already an event with that title on that day."
+
+
 class DuplicateMessage(DomainError):
     """The same subject and message went to everyone in the audience already."""
 

@@ -73,6 +73,9 @@ class Registration(BaseModel):
     # and the last one SES refused for their address: neither is tried again.
     notified_for: int = 0
     notice_failed_for: int = 0
+    # A sign-up with access needs waiting for the admins' next digest: when it was made (cleared
+    # once the digest that tells it is sent; shared/domain/notice_digest.py).
+    admin_notice_due: datetime | None = None
     # The admins' messages and the follow-up this person had, and those refused for their address
     # (keys named in shared/domain/bulletins.py): neither is sent again.
     messages_sent: set[str] = Field(default_factory=set)

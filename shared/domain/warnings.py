@@ -9,8 +9,11 @@ from shared.domain.models import Event, EventStatus
 from shared.domain.schedule import Schedule
 
 
-def event_warnings(event: Event, schedule: Schedule, now: datetime) -> list[dict[str, str]]:
-    """`{"code", "message"}` for each thing to look at; none for a cancelled event."""
+def event_warnings(
+    event: Event, schedule: Schedule, now: datetime, *, links_unsent: int | None = None
+) -> list[dict[str, str]]:
+    """`{"code", "message"}` for each thing to look at; none for a cancelled event. With
+    `links_unsent` (registered people not yet sent their link), no links_already_due when it is 0."""
     if event.status is EventStatus.cancelled:
         return []
     found: list[dict[str, str]] = []
@@ -29,7 +32,7 @@ def event_warnings(event: Event, schedule: Schedule, now: datetime) -> list[dict
                 "message": "This event starts in the past. Check starts_at and timezone.",
             }
         )
-    elif schedule.send_moment(event) <= now:
+    elif schedule.send_moment(event) <= now and links_unsent != 0:
         found.append(
             {
                 "code": "links_already_due",

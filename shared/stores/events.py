@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
+from shared.domain.errors import Unavailable
 from shared.domain.models import Event, EventStatus, RegistrationStatus, Role
 from shared.domain.stored_time import UnreadableTime, from_stored
+from shared.stores import title_days
 from shared.stores.table import Item, Key, Table, Write, iso
 from shared.stores.unreadable import RecordUnreadable, Unreadable, note
 
@@ -202,10 +205,25 @@ class EventStore:
             events = [e for e in events if e.ends_at <= ended_before]
         return events, [e for e in found if isinstance(e, Unreadable)]
 
-    def create(self, event: Event) -> bool:
-        """Store a new event; False if its id is taken."""
-        write = Write(label="event", item=event_item(event), condition="attribute_not_exists(PK)")
-        return bool(self.table.write(write))
+    def create(
+        self, event: Event, *, duplicate_allowed: bool = False
+    ) -> Literal["created", "id_taken", "duplicate"]:
+        """Store a new event with its claim on its title and day (title_days.py), in one
+        transaction: "id_taken" if its id is, "duplicate" if another event holds its title and day
+        and `duplicate_allowed` is false."""
+        put = Write(label="event", item=event_item(event), condition="attribute_not_exists(PK)")
+        for _attempt in range(5):
+            refusal = self.table.transact([put, title_days.claim_write(event, alone=not duplicate_allowed)])
+            if not refusal:
+                return "created"
+            if "event" in refusal.failed:
+                return "id_taken"
+            if title_days.LABEL in refusal.failed:
+                return "duplicate"
+        raise Unavailable()
+
+    def title_day_holders(self, event: Event) -> list[str]:
+        return title_days.holders(self.table, event)
 
     def save_fields(
         self,
@@ -214,10 +232,13 @@ class EventStore:
         expected_updated_at: datetime | None,
         *,
         registered_at_most: int | None = None,
-    ) -> bool:
+        title_day: tuple[Event, bool] | None = None,
+    ) -> Literal["saved", "changed", "duplicate"]:
         """Write only the named fields of `event` (never its counters), if nobody else changed the
         event since it was read (optimistic lock on `updated_at`) and, with `registered_at_most`, if
-        no more than that many people are registered (a lowered capacity, against racing sign-ups)."""
+        no more than that many people are registered (a lowered capacity, against racing sign-ups).
+        With `title_day` (the event as it was, and whether a duplicate is allowed) its claim moves to
+        the new title and day in the same transaction. "changed": somebody changed it meanwhile."""
         item = event_item(event)
         wanted = set(fields) | {"updated_at"}
         if "starts_at" in wanted:
@@ -250,7 +271,15 @@ class EventStore:
             names=names,
             values=values,
         )
-        return bool(self.table.write(write))
+        if title_day is None:
+            return "saved" if self.table.write(write) else "changed"
+        was, duplicate_allowed = title_day
+        refusal = self.table.transact(
+            [write, title_days.release_write(was), title_days.claim_write(event, alone=not duplicate_allowed)]
+        )
+        if not refusal:
+            return "saved"
+        return "duplicate" if title_days.LABEL in refusal.failed else "changed"
 
     def overwrite(self, event: Event, stored_updated_at: object) -> bool:
         """Write every field of `event`, counters included, over an item that could not be read, if
@@ -293,8 +322,10 @@ class EventStore:
             )
         )
 
-    def delete(self, event_id: str) -> None:
-        """Delete an event and everything kept under it (batches, notices, locks). Callers make
-        sure nobody is registered first."""
+    def delete(self, event_id: str, event: Event | None = None) -> None:
+        """Delete an event and everything kept under it (batches, notices, locks), and release its
+        title and day (`event`, when it can be read). Callers make sure nobody is registered first."""
+        if event is not None:
+            self.table.write(title_days.release_write(event))
         for item in self.table.query(event_partition(event_id), keys_only=True):
             self.table.delete((str(item["PK"]), str(item["SK"])))

@@ -17,6 +17,7 @@ from shared.domain.notices import Notice, NoticeState, Told
 from shared.domain.stored_time import UnreadableTime
 from shared.stores.events import event_from, event_key, event_partition
 from shared.stores.table import Item, Table, Write, epoch, iso, parse_iso
+from shared.stores.title_days import release_write
 from shared.stores.unreadable import RecordUnreadable, note
 
 
@@ -182,7 +183,8 @@ class NoticeStore:
             names={"#status": "status", "#sequence": "sequence"},
             values=values,
         )
-        return not self.table.transact([cancelling, _notice_write(notice, event)])
+        # A cancelled event no longer holds its title and day (stores/title_days.py).
+        return not self.table.transact([cancelling, _notice_write(notice, event), release_write(event)])
 
     def of_event(self, event_id: str) -> list[Notice]:
         """Every notice of an event, oldest first."""

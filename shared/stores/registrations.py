@@ -46,6 +46,7 @@ _TIMES = (
     "link_failed_for",
     "opened_at",
     "joined_at",
+    "admin_notice_due",
 )
 _STAMPS = {
     RegistrationStatus.cancelled: "cancelled_at",
@@ -141,6 +142,10 @@ class RegistrationStore:
 
     def of_event(self, event_id: str) -> list[Registration]:
         return list(_readable(self.table.query(event_partition(event_id), "REG#")))
+
+    def links_sent(self, event_id: str) -> int:
+        """How many of the event's registrations were sent their join link."""
+        return self.table.count(event_partition(event_id), "REG#", having="link_sent_at")
 
     def by_people(self, event_id: str, person_ids: Iterable[str]) -> dict[str, Registration]:
         found = self.table.get_many(registration_key(event_id, p) for p in person_ids)

@@ -193,6 +193,28 @@ class Table:
                 return
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
+    def count(self, partition: str, prefix: str, *, having: str) -> int:
+        """How many items of one partition whose sort key starts with `prefix` have the attribute
+        `having`: counted by DynamoDB (Select COUNT), so no item comes back."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "FilterExpression": "attribute_exists(#having)",
+            "ExpressionAttributeNames": {"#having": having},
+            "ExpressionAttributeValues": typed({":pk": partition, ":prefix": prefix}),
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            try:
+                answer = self.client.query(**request)
+            except (ClientError, BotoCoreError) as error:
+                raise unavailable(error) from error
+            total += int(answer.get("Count", 0))
+            if "LastEvaluatedKey" not in answer:
+                return total
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
     # --- writes -----------------------------------------------------------------------------------
 
     def write(self, write: Write, *, returning: bool = False) -> Item | bool:

@@ -1,4 +1,4 @@
-"""Registration exports (CSV in the private export bucket) and the funders' report.
+"""Registration exports (CSV in the private export bucket); the funders' report is in reports.py.
 
 An export is a CSV file of one event's registrations, UTF-8 with a byte-order mark (so Excel
 reads accents and non-Latin names right), written to the export bucket under
@@ -10,10 +10,6 @@ Cells a spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`, a tab o
 return, even after leading spaces) are neutralised with a leading apostrophe: people type their
 own names, and a name like `=HYPERLINK(...)` must stay text when an admin opens the file.
 
-The report reads only the counters kept on each event (`counts`: "<status>#<role>" -> n, and
-`links_opened`), so it survives the expiry and the erasure of registrations and holds nobody's
-personal data.
-
 Everything here but `ExportStore` is pure.
 """
 
@@ -24,15 +20,13 @@ import io
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.boundary import JsonObject
 from shared.domain.errors import DomainError, NotFound, Unavailable
-from shared.domain.models import Event, RegistrationStatus, Role, normalise_address
+from shared.domain.models import Event, RegistrationStatus, normalise_address
 from shared.domain.people import Registrant
 from shared.stores.events import EventStore
 from shared.stores.people import PersonStore
@@ -54,7 +48,6 @@ EXPORT_PREFIX = "exports/"
 DOWNLOAD_SECONDS = 3600
 # SSE-S3, as the bucket's default encryption in template.yaml; the bucket refuses other puts.
 SERVER_SIDE_ENCRYPTION = "AES256"
-REPORT_ZONE = ZoneInfo("Europe/London")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 STATUS_ORDER = {
     RegistrationStatus.registered: 0,
@@ -137,64 +130,6 @@ def export_key(event_id: str, now: datetime) -> str:
     """`exports/<event_id>/<UTC timestamp>-<random>.csv`: sorts by time, never overwrites."""
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     return f"{EXPORT_PREFIX}{event_id}/{stamp}-{secrets.token_hex(3)}.csv"
-
-
-# --- the report (pure) -------------------------------------------------------------------------------
-
-
-def _zero_table() -> dict[str, dict[str, int]]:
-    return {role.value: {status.value: 0 for status in RegistrationStatus} for role in Role}
-
-
-def event_report(event: Event) -> JsonObject:
-    """One event's counts by role and status, from the counters kept on the event."""
-    by_role = _zero_table()
-    for key, count in event.counts.items():
-        status, _, role = key.partition("#")
-        if role in by_role and status in by_role[role]:
-            by_role[role][status] += int(count)
-    totals = {
-        status.value: sum(row[status.value] for row in by_role.values()) for status in RegistrationStatus
-    }
-    return {
-        "event_id": event.id,
-        "title": event.title,
-        "starts_at": event.local_start.isoformat(),
-        "status": event.status.value,
-        "capacity": event.capacity,
-        "counts": by_role,
-        "totals": totals,
-        "links_opened": event.links_opened,
-    }
-
-
-def report(events: Iterable[Event], first: date, last: date) -> JsonObject:
-    """Every event starting from `first` to `last` (inclusive, UK dates), soonest first, and the
-    sums over them."""
-    chosen = sorted(
-        (e for e in events if first <= e.starts_at.astimezone(REPORT_ZONE).date() <= last),
-        key=lambda e: (e.starts_at, e.id),
-    )
-    rows = [event_report(e) for e in chosen]
-    by_role = _zero_table()
-    for row in rows:
-        for role, statuses in row["counts"].items():
-            for status, count in statuses.items():
-                by_role[role][status] += count
-    return {
-        "from": first.isoformat(),
-        "to": last.isoformat(),
-        "events": rows,
-        "totals": {
-            "events": len(rows),
-            "counts": by_role,
-            "by_status": {
-                status.value: sum(row["totals"][status.value] for row in rows)
-                for status in RegistrationStatus
-            },
-            "links_opened": sum(row["links_opened"] for row in rows),
-        },
-    }
 
 
 # --- the bucket ------------------------------------------------------------------------------------

@@ -1,12 +1,15 @@
 """Notices to the admins (SNS topic `AdminNoticesTopic`): what needs their attention, never who.
 
-A sign-up whose access needs were kept (given with their own consent) is announced once, naming
-the events and the console action that shows the needs (`list_registrations`). The message holds
-no name, address, organisation or the needs themselves: SNS delivers it as a plain email to
-whoever subscribed, outside the stack's access controls.
+A sign-up whose access needs were kept (given with their own consent) is announced once: here,
+at once, when its event starts before the next morning's digest (shared/domain/notice_digest.py),
+naming the events and the console action that shows the needs (`list_registrations`); otherwise
+in that digest (shared/workflows/notice_digest.py), which DispatchFunction publishes here too.
+Neither holds a name, address, role, organisation or the needs themselves: SNS delivers them as
+plain email to whoever subscribed, outside the stack's access controls.
 
-Publishing is best effort: the sign-up has already been stored and confirmed, so a failure here
-is logged (its type only) and the person's answer is unchanged.
+A single notice is best effort: the sign-up has already been stored and confirmed, so a failure
+here is logged (its type only) and the person's answer is unchanged. The digest's publishing
+raises instead, and its sign-ups wait for the retry.
 """
 
 from __future__ import annotations
@@ -51,6 +54,14 @@ class AdminNotices:
     def __init__(self, sns: Callable[[], Any], topic_arn: str) -> None:
         self._sns = sns
         self.topic_arn = topic_arn
+
+    def publish(self, subject: str, message: str) -> bool:
+        """Publish one message (the morning's digest); True when SNS accepted it, False without a
+        topic. Raises when SNS fails: the digest's sign-ups then wait for the next attempt."""
+        if not self.topic_arn:
+            return False
+        self._sns().publish(TopicArn=self.topic_arn, Subject=subject, Message=message)
+        return True
 
     def access_needs(self, events: Sequence[Event], *, remaining_ms: int | None = None) -> bool:
         """Publish one notice for a sign-up with access needs; True when SNS accepted it.

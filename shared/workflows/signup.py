@@ -19,12 +19,13 @@ import random
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from math import ceil
 
 from shared.domain.errors import RateLimited, Unavailable
-from shared.domain.models import RegistrationStatus, Suppression
+from shared.domain.models import Event, RegistrationStatus, Suppression
+from shared.domain.notice_digest import told_at_once
 from shared.domain.people import Person, Registration
 from shared.domain.schedule import Schedule
 from shared.domain.signup import (
@@ -60,6 +61,9 @@ class SignupOutcome:
     honeypot: bool = False
     send_confirmation: bool = False
     not_queued: bool = False  # stored, but neither SES nor the queue took the confirmation
+    # Events of this sign-up's new places with access needs that start before the next digest:
+    # the admins are told of them at once (the others wait for the digest).
+    notice_now: list[Event] = field(default_factory=list)
 
     @property
     def anything_new(self) -> bool:
@@ -124,6 +128,7 @@ class Signups:
         now: datetime,
         honeypot: bool = False,
         rate_limited: bool = True,
+        notify_admins: bool = True,
     ) -> SignupOutcome:
         person_id = person_id_for(request.email, self.keys)
         if honeypot:
@@ -135,6 +140,7 @@ class Signups:
         for attempt in range(self.retry.attempts):
             snapshot = self.registrations.snapshot(request.event_ids, person_id)
             plan = plan_signup(request, person_id, snapshot, now, self.schedule)
+            notice_now = self._admin_notices(plan, now) if notify_admins else []
             person = profile_for(request, person_id, plan, snapshot.known_person(person_id), now)
             limits = self._limits(person_id, source_ip, now) if rate_limited else []
             commit = self._commit(plan, snapshot, person, limits, now)
@@ -144,7 +150,9 @@ class Signups:
             if commit is Commit.lost_race:
                 self.retry.pause(attempt)
                 continue
-            return self._confirm(plan, person, now)
+            outcome = self._confirm(plan, person, now)
+            outcome.notice_now = notice_now
+            return outcome
         raise Unavailable()
 
     def add_by_admin(self, applicant: Applicant, now: datetime) -> tuple[Registration, Delivery | None]:
@@ -153,7 +161,10 @@ class Signups:
         random id (the admin passes the link on by phone). Returns the stored registration and
         how the confirmation went (None: no address, no email)."""
         if applicant.email:
-            outcome = self.sign_up(applicant, source_ip="admin", now=now, rate_limited=False)
+            # The admin who adds someone knows of their needs: no notice to the admins.
+            outcome = self.sign_up(
+                applicant, source_ip="admin", now=now, rate_limited=False, notify_admins=False
+            )
             person_id, confirmation = person_id_for(applicant.email, self.keys), outcome.confirmation
         else:
             person_id, confirmation = secrets.token_hex(16), None
@@ -173,6 +184,21 @@ class Signups:
                 return plan.items[0]
             self.retry.pause(attempt)
         raise Unavailable()
+
+    def _admin_notices(self, plan: Plan, now: datetime) -> list[Event]:
+        """Decide how the admins hear of each new place with access needs: its registration is
+        marked for the next digest (written with it, in the sign-up's one transaction), or, when
+        its event starts before that digest, its event is returned to be told at once."""
+        at_once: list[Event] = []
+        for index, registration in enumerate(plan.new_registrations):
+            if not registration.access_needs:
+                continue
+            event = next(item.event for item in plan.items if item.event.id == registration.event_id)
+            if told_at_once(event, self.schedule, now):
+                at_once.append(event)
+            else:
+                plan.new_registrations[index] = registration.model_copy(update={"admin_notice_due": now})
+        return at_once
 
     def _limits(self, person_id: str, source_ip: str, now: datetime) -> list[RateLimit]:
         if not self.limits.enabled:

@@ -19,7 +19,9 @@ CONSOLE_EVENTS = Path(__file__).resolve().parents[2] / "infra" / "console-events
 ORDER = [
     "create_event",
     "update_event",
+    "copy_event",
     "list_events",
+    "get_event",
     "add_registration",
     "list_registrations",
     "send_links",
@@ -42,11 +44,23 @@ def load(action: str) -> dict:
     return json.loads((CONSOLE_EVENTS / f"{action}.json").read_text())
 
 
+def variants(action: str) -> list[str]:
+    """Other examples of an action (`<action>_<variant>.json`, as report_csv.json for report),
+    replayed right after it."""
+    return sorted(
+        path.stem
+        for path in CONSOLE_EVENTS.glob(f"{action}_*.json")
+        if path.stem not in ACTIONS and json.loads(path.read_text())["action"] == action
+    )
+
+
 def test_there_is_one_console_event_per_action_and_it_names_its_action():
     files = {path.stem: json.loads(path.read_text()) for path in CONSOLE_EVENTS.glob("*.json")}
+    variant_files = {name for action in ACTIONS for name in variants(action)}
 
-    assert set(files) == set(ACTIONS) == set(ORDER)
-    assert all(event["action"] == name for name, event in files.items())
+    assert set(files) - variant_files == set(ACTIONS) == set(ORDER)
+    assert all(files[name]["action"] == name for name in ACTIONS)
+    assert all(files[name]["action"] in ACTIONS for name in variant_files)
 
 
 def test_every_console_event_replays_ok(aws, monkeypatch):
@@ -68,12 +82,17 @@ def test_every_console_event_replays_ok(aws, monkeypatch):
         if action == "send_follow_up":
             # A follow-up goes after the event: the admin comes back the day after.
             clock.freeze(datetime(2027, 1, 14, 10, 0, tzinfo=UTC))
-        answers[action] = invoke_admin(load(action))
+        for name in [action, *variants(action)]:
+            answers[name] = invoke_admin(load(name))
+            assert answers[name]["ok"] is True, (name, answers[name])
         clock.freeze(FIXED_NOW)
-        assert answers[action]["ok"] is True, (action, answers[action])
 
     assert answers["create_event"]["event"]["id"] == load("update_event")["event_id"]
+    assert answers["copy_event"]["event"]["id"] == "2027-02-10-co-production-in-a-digital-world"
+    assert answers["copy_event"]["warnings"] == []
+    assert answers["get_event"]["event"]["zoom_passcode"] == "replace-me"
     assert answers["list_registrations"]["counts"]["registered"] == 2
     assert answers["cancel_event"]["dry_run"] is True
+    assert answers["report_csv"]["s3_uri"].endswith(".csv")
     assert answers["message_registrants"]["audience_count"] == 2
     assert (answers["send_follow_up"]["audience_count"], answers["send_follow_up"]["not_attended"]) == (2, 2)

@@ -2,7 +2,10 @@
 under moto, through the real handler.
 
 The notice goes to AdminNoticesTopic, created in moto from template.yaml; an SQS queue subscribed
-to the topic receives exactly what an email subscriber would read.
+to the topic receives exactly what an email subscriber would read. A single notice goes at once
+only for an event starting before the next morning's digest, so these sign-ups happen on the
+morning of 9 December, after that day's run, for events later that day
+(tests/integration/test_notice_digest.py has the digest).
 """
 
 from __future__ import annotations
@@ -25,10 +28,15 @@ EMAIL = "grace.private@example.org"
 ACCESS_NEEDS = "A BSL interpreter and live captions, please"
 
 
+ON_THE_DAY = datetime(2026, 12, 9, 8, 0, tzinfo=UTC)  # after 9 December's 07:00 run
+
+
 @pytest.fixture
 def notices(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """ApiFunction's ADMIN_NOTICES_TOPIC_ARN (a function setting, beyond Globals), and a queue
-    subscribed to the topic: each message arrives in SNS's envelope (TopicArn, Subject, Message)."""
+    subscribed to the topic: each message arrives in SNS's envelope (TopicArn, Subject, Message).
+    The clock stands at ON_THE_DAY."""
+    clock.freeze(ON_THE_DAY)
     topic_arn = aws.physical["AdminNoticesTopic"]
     monkeypatch.setenv("ADMIN_NOTICES_TOPIC_ARN", topic_arn)
     services.reset()
@@ -168,7 +176,7 @@ def test_only_the_first_open_of_a_join_link_counts(aws, capsys):
 
 def test_a_sign_up_with_access_needs_and_consent_tells_the_admins_once_without_personal_data(aws, notices):
     first = create_event("Co-production in a Digital World", "2026-12-09T14:00:00")
-    second = create_event("When to re-balance the power?", "2027-01-13T14:00:00")
+    second = create_event("When to re-balance the power?", "2026-12-09T18:30:00")
 
     answer = signed_up(
         [first, second],
@@ -183,7 +191,7 @@ def test_a_sign_up_with_access_needs_and_consent_tells_the_admins_once_without_p
     assert notice["TopicArn"] == aws.physical["AdminNoticesTopic"]
     assert notice["Message"] == (
         "A new sign-up for “Co-production in a Digital World” on Wednesday 9 December 2026 and "
-        "“When to re-balance the power?” on Wednesday 13 January 2027 includes access needs. "
+        "“When to re-balance the power?” on Wednesday 9 December 2026 includes access needs. "
         f"See list_registrations for {first} and {second}."
     )
     for personal in (NAME, "Grace", EMAIL, "grace.private", "Sunrise", "BSL", "captions", ACCESS_NEEDS):
@@ -193,7 +201,7 @@ def test_a_sign_up_with_access_needs_and_consent_tells_the_admins_once_without_p
 def test_only_the_events_newly_signed_up_for_are_named(aws, notices):
     known = create_event("Co-production in a Digital World", "2026-12-09T14:00:00")
     signed_up([known])
-    fresh = create_event("When to re-balance the power?", "2027-01-13T14:00:00")
+    fresh = create_event("When to re-balance the power?", "2026-12-09T18:30:00")
 
     signed_up([known, fresh], access_needs=ACCESS_NEEDS, access_needs_consent=True)
 

@@ -273,9 +273,16 @@ def test_admin_function_may_manage_the_ses_suppression_list(cfn_template: dict[s
 # --- Admins' notices --------------------------------------------------------------------------
 
 
-def test_api_function_may_publish_admin_notices_and_nothing_else_to_sns(cfn_template: dict[str, Any]) -> None:
-    variables = cfn_template["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
-    statements = role_statements(cfn_template, "ApiFunction")
+# ApiFunction publishes the single notices of late sign-ups, DispatchFunction the morning digest.
+NOTICE_PUBLISHERS = ("ApiFunction", "DispatchFunction")
+
+
+@pytest.mark.parametrize("function", NOTICE_PUBLISHERS)
+def test_only_the_notice_publishers_may_publish_and_only_to_the_notices_topic(
+    cfn_template: dict[str, Any], function: str
+) -> None:
+    variables = cfn_template["Resources"][function]["Properties"]["Environment"]["Variables"]
+    statements = role_statements(cfn_template, function)
     sns_statements = [
         s for s in statements if any(a.lower().startswith("sns:") for a in allowed_actions([s]))
     ]
@@ -284,12 +291,14 @@ def test_api_function_may_publish_admin_notices_and_nothing_else_to_sns(cfn_temp
     assert len(sns_statements) == 1
     assert allowed_actions(sns_statements) == ["sns:Publish"]
     assert sns_statements[0]["Resource"] == {"Ref": "AdminNoticesTopic"}
-    for function in FUNCTIONS:
-        if function != "ApiFunction":
-            assert not grants(role_statements(cfn_template, function), "sns:Publish"), function
+    for other in FUNCTIONS:
+        if other not in NOTICE_PUBLISHERS:
+            assert not grants(role_statements(cfn_template, other), "sns:Publish"), other
 
 
-def test_admin_notices_have_their_own_topic_with_the_optional_email(cfn_template: dict[str, Any]) -> None:
+def test_admin_notices_go_to_notices_email_else_to_the_alert_email(
+    sam_template: dict[str, Any], cfn_template: dict[str, Any]
+) -> None:
     resources = cfn_template["Resources"]
     subscriptions = [
         s
@@ -299,9 +308,20 @@ def test_admin_notices_have_their_own_topic_with_the_optional_email(cfn_template
 
     assert resources["AdminNoticesTopic"]["Type"] == "AWS::SNS::Topic"
     (subscription,) = subscriptions
-    assert subscription["Condition"] == "HasAlertEmail"
+    assert subscription["Condition"] == "HasNoticesAddress"
     assert subscription["Properties"]["Protocol"] == "email"
-    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlertEmail"}
+    assert subscription["Properties"]["Endpoint"] == {
+        "Fn::If": ["HasNoticesEmail", {"Ref": "NoticesEmail"}, {"Ref": "AlertEmail"}]
+    }
+    conditions = cfn_template["Conditions"]
+    assert conditions["HasNoticesAddress"] == {
+        "Fn::Or": [{"Condition": "HasNoticesEmail"}, {"Condition": "HasAlertEmail"}]
+    }
+    assert conditions["HasNoticesEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "NoticesEmail"}, ""]}]}
+    parameter = sam_template["Parameters"]["NoticesEmail"]
+    assert parameter["Default"] == ""
+    assert parameter["AllowedPattern"] == sam_template["Parameters"]["AlertEmail"]["AllowedPattern"]
+    assert "AlertEmail" in parameter["Description"]
     # Alarms and notices never mix.
     for alarm in resources_of_type(cfn_template, "AWS::CloudWatch::Alarm").values():
         assert {"Ref": "AdminNoticesTopic"} not in alarm["Properties"].get("AlarmActions", [])

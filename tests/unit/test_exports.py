@@ -16,7 +16,7 @@ from infra.local.resources import _lifecycle_rule
 from shared.domain.errors import Unavailable
 from shared.domain.models import Event, RegistrationStatus, Role
 from shared.domain.people import Person, Registrant, Registration
-from shared.workflows import exports
+from shared.workflows import exports, reports
 from shared.workflows.privacy import SesSuppressionList
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -177,7 +177,7 @@ def test_the_report_reads_the_events_counters_by_role_and_status():
         capacity=3,
     )
 
-    row = exports.event_report(counted)
+    row = reports.event_report(counted)
 
     assert row["counts"]["academic"] == {"registered": 3, "waitlisted": 0, "cancelled": 1}
     assert row["counts"]["lived_experience"] == {"registered": 0, "waitlisted": 2, "cancelled": 0}
@@ -204,11 +204,11 @@ def test_the_report_takes_events_starting_within_uk_dates_inclusive_and_sums_the
         ),
     ]
 
-    june = exports.report(events, date(2027, 6, 30), date(2027, 6, 30))
-    whole = exports.report(list(reversed(events)), date(2026, 12, 9), date(2027, 6, 30))
+    june = reports.report(events, date(2027, 6, 30), date(2027, 6, 30))
+    whole = reports.report(list(reversed(events)), date(2026, 12, 9), date(2027, 6, 30))
 
     assert [row["event_id"] for row in june["events"]] == ["b"]
-    assert exports.report(events, date(2027, 6, 29), date(2027, 6, 29))["events"] == []
+    assert reports.report(events, date(2027, 6, 29), date(2027, 6, 29))["events"] == []
     assert [row["event_id"] for row in whole["events"]] == ["a", "b"]
     assert whole["totals"]["events"] == 2
     assert whole["totals"]["by_status"] == {"registered": 3, "waitlisted": 0, "cancelled": 0}
@@ -325,3 +325,33 @@ def test_a_templates_lifecycle_rule_becomes_the_s3_apis_rule():
         "Expiration": {"Days": 30},
         "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
     }
+
+
+def test_the_report_carries_attended_per_event_and_in_its_totals():
+    events = [event(id="a", attended=3, links_opened=5), event(id="b", attended=1, links_opened=1)]
+
+    answer = reports.report(events, date(2026, 12, 9), date(2026, 12, 9))
+
+    assert [row["attended"] for row in answer["events"]] == [3, 1]
+    assert (answer["totals"]["attended"], answer["totals"]["links_opened"]) == (4, 6)
+
+
+def test_the_report_csv_keeps_its_columns_whatever_the_figures_and_sums_them_in_total():
+    events = [
+        event(id="a", title="=1+1", counts={"registered#academic": 2, "cancelled#other": 1}, capacity=40),
+        event(id="b", counts={}, attended=1, links_opened=1),
+    ]
+
+    body = reports.report_csv(reports.report(events, date(2026, 12, 9), date(2026, 12, 9)))
+
+    assert body.startswith(b"\xef\xbb\xbfevent_id,title,starts_at,status,capacity,")
+    assert b"\r\n" in body
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+    assert len(rows[0]) == 5 + len(Role) * len(RegistrationStatus) + 2
+    header = rows[0]
+    a, b, total = (dict(zip(header, row, strict=True)) for row in rows[1:])
+    assert (a["title"], a["capacity"]) == ("'=1+1", "40")
+    assert (a["academic_registered"], a["other_cancelled"], a["manager_registered"]) == ("2", "1", "0")
+    assert (b["capacity"], b["academic_registered"], b["attended"]) == ("", "0", "1")
+    assert total["event_id"] == "TOTAL"
+    assert all(int(total[c]) == int(a[c]) + int(b[c]) for c in header[5:])

@@ -1,0 +1,55 @@
+"""One item per title and local day, naming the events that are not cancelled with that title on
+that day: `TITLEDAY#<YYYY-MM-DD>#<fingerprint>` / `TITLEDAY`, attribute `event_ids` (a string set).
+
+The duplicate guard (`duplicate_event`, CONTRACT.md) is this item's condition, written in the same
+transaction as the event: an event claims its title and day only if nobody holds them
+(`attribute_not_exists(event_ids)`: DynamoDB drops a set's attribute when its last member goes), or
+joins them with `allow_duplicate`. Two admins pressing Test at once cannot both win, as they could
+after a read. Cancelling or deleting an event, or moving it to another title or day, releases it.
+Events stored before the guard hold no claim: they are not guarded until next updated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from shared.domain.models import Event
+from shared.stores.table import Key, Table, Write
+
+LABEL = "title_day"
+
+
+def title_fingerprint(title: str) -> str:
+    """The title as people read it: trimmed, inner spaces as one, any case, any Unicode form."""
+    plain = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", title)).strip().casefold()
+    return hashlib.sha256(plain.encode()).hexdigest()[:32]
+
+
+def title_day_key(event: Event) -> Key:
+    return f"TITLEDAY#{event.local_start.date().isoformat()}#{title_fingerprint(event.title)}", "TITLEDAY"
+
+
+def claim_write(event: Event, *, alone: bool) -> Write:
+    """Add the event to its title and day; with `alone`, only if no other event holds them."""
+    return Write(
+        label=LABEL,
+        key=title_day_key(event),
+        update="ADD event_ids :id",
+        condition="attribute_not_exists(event_ids) OR contains(event_ids, :one)" if alone else None,
+        values={":id": {event.id}, **({":one": event.id} if alone else {})},
+    )
+
+
+def release_write(event: Event) -> Write:
+    """Take the event off its title and day (nothing happens if it was not on them)."""
+    return Write(
+        label=LABEL, key=title_day_key(event), update="DELETE event_ids :id", values={":id": {event.id}}
+    )
+
+
+def holders(table: Table, event: Event) -> list[str]:
+    """The ids of the events holding `event`'s title and day (for the refusal's words only)."""
+    item = table.get(title_day_key(event), consistent=True)
+    return sorted(str(i) for i in (item or {}).get("event_ids", set()))
