@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # imported where built: each function imports only what it us
     from shared.mail.transport import SesTransport
     from shared.stores import Stores
     from shared.workflows.admin_events import EventAdmin
+    from shared.workflows.bulletin_sending import BulletinSender
+    from shared.workflows.bulletins import Bulletins
     from shared.workflows.exports import Exports, ExportStore
     from shared.workflows.morning_send import Dispatcher, JoinLinkSender
     from shared.workflows.notice_digest import NoticeDigest
@@ -217,7 +219,7 @@ class Services:
     @cached_property
     def runner(self) -> BatchRunner:
         """Paced at SES's maximum rate divided by the sender's maximum concurrency: the morning
-        send and notices share it, so together they stay within SES's rate."""
+        send, notices and admins' messages share it, so together they stay within SES's rate."""
 
         from shared.mail.ses_account import max_send_rate
         from shared.workflows.sending import BatchRunner, Pacer
@@ -242,6 +244,21 @@ class Services:
         return NoticeSender(
             self.runner, s.events, s.notices, s.registrations, s.people, self.mailer, self.schedule
         )
+
+    @cached_property
+    def bulletins(self) -> Bulletins:
+        """Admins' messages and follow-ups: who gets one, queued as batches."""
+        from shared.workflows.bulletins import Bulletins
+
+        s = self.stores
+        return Bulletins(s.events, s.bulletins, s.registrations, s.people, s.batches, self.outbox)
+
+    @cached_property
+    def bulletin_sender(self) -> BulletinSender:
+        from shared.workflows.bulletin_sending import BulletinSender
+
+        s = self.stores
+        return BulletinSender(self.runner, s.events, s.bulletins, s.registrations, s.people, self.mailer)
 
     @cached_property
     def admin_notices(self) -> AdminNotices:

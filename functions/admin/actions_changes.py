@@ -1,19 +1,21 @@
 """Admin actions that reach registrants: update_event (and its `notify`), cancel_event, and
-preview_email. Who is told, and how exactly once, is shared/notices.py's business."""
+preview_email (of every kind, messages and follow-ups included). Who is told, and how exactly
+once, is shared/notices.py's business."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from functions.admin.registry import ActionModel, action, event_view, logger
 from shared import clock, services
 from shared.boundary import JsonObject
+from shared.domain.bulletins import MESSAGE_MAX, check_https_url, check_subject
 from shared.domain.models import check_address, has_control_characters
 from shared.domain.warnings import event_warnings
 from shared.workflows import admin_events
-from shared.workflows.previews import PreviewKind
+from shared.workflows.previews import PreviewKind, Words
 
 EventId = Field(min_length=1, max_length=100)
 UNREADABLE_WARNING = {
@@ -86,9 +88,24 @@ class PreviewEmail(ActionModel):
         title="email address",
         description="The admin's own address: the only one the sample goes to",
     )
-    message: str | None = Message  # for a cancellation: the message to try out
+    # For a cancellation, a message or a follow-up: the words to try out.
+    message: str | None = Field(default=None, max_length=MESSAGE_MAX)
+    # For a message (message_registrants) and a follow-up (send_follow_up): their fields.
+    subject: str | None = None
+    recording_url: str = ""
+    feedback_url: str = ""
+    attended: bool = Field(default=True, description="follow_up: the version for those who came")
 
     _message = field_validator("message")(_printable_text)
+    _subject = field_validator("subject")(lambda value: value if value is None else check_subject(value))
+    _recording = field_validator("recording_url")(lambda value: check_https_url(value, "recording_url"))
+    _feedback = field_validator("feedback_url")(lambda value: check_https_url(value, "feedback_url"))
+
+    @model_validator(mode="after")
+    def _words_for_a_message(self) -> PreviewEmail:
+        if self.kind == "message" and (not self.subject or not (self.message or "").strip()):
+            raise ValueError("a message preview needs the subject and message of message_registrants")
+        return self
 
     @field_validator("to")
     @classmethod
@@ -98,8 +115,13 @@ class PreviewEmail(ActionModel):
 
 @action("preview_email", PreviewEmail)
 def preview_email(request: PreviewEmail) -> JsonObject:
-    message_id = services.get().previews.send(
-        request.kind, request.event_id, request.to, request.message or "", clock.now()
+    words = Words(
+        message=request.message or "",
+        subject=request.subject or "",
+        recording_url=request.recording_url,
+        feedback_url=request.feedback_url,
+        attended=request.attended,
     )
+    message_id = services.get().previews.send(request.kind, request.event_id, request.to, words, clock.now())
     logger.info("preview sent", extra={"kind": request.kind, "event_id": request.event_id})
     return {"message_id": message_id, "kind": request.kind}

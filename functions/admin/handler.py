@@ -25,6 +25,7 @@ from functions.admin import (  # noqa: F401
     actions_changes,
     actions_data,
     actions_events,
+    actions_messages,
     actions_people,
     plain_errors,
 )

@@ -66,6 +66,12 @@ class UnsubscribeAnswer(Answer):
     cancelled: list[str]
 
 
+class MessagesOptOutAnswer(Answer):
+    """`/unsubscribe/messages`: no more admins' messages and follow-ups (places stay)."""
+
+    messages_opt_out: bool
+
+
 class LinkRequested(Answer):
     accepted: Literal[True]
 

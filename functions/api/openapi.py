@@ -23,6 +23,7 @@ from functions.api.answers import (
     JoinAnswer,
     LinkRequested,
     ManageAnswer,
+    MessagesOptOutAnswer,
     ProfileAnswer,
     SignupAnswer,
     UnsubscribeAnswer,
@@ -175,6 +176,25 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/unsubscribe"): Route(
         {
             200: json_or_page("Unsubscribed: every upcoming place cancelled", UnsubscribeAnswer),
+            404: error(BAD_TOKEN),
+            **QUERY_ERRORS,
+        },
+        body=OneClickUnsubscribe,
+        body_required=False,
+    ),
+    ("GET", "/unsubscribe/messages"): Route(
+        {
+            200: json_or_page("A page with a button (changes nothing)", MessagesOptOutAnswer),
+            404: error(BAD_TOKEN),
+            **QUERY_ERRORS,
+        }
+    ),
+    ("POST", "/unsubscribe/messages"): Route(
+        {
+            200: json_or_page(
+                "No more messages or follow-ups from the organisers; places and join links stay",
+                MessagesOptOutAnswer,
+            ),
             404: error(BAD_TOKEN),
             **QUERY_ERRORS,
         },

@@ -1,4 +1,5 @@
-"""A person's own links: asking for the manage link, managing places, unsubscribing.
+"""A person's own links: asking for the manage link, managing places, unsubscribing (from
+everything, or from the organisers' messages and follow-ups only).
 
 GET never changes anything (mail scanners follow links): it shows a page with a button, and
 POST acts. Every token failure is the same 404, which says nothing about whether anyone exists.
@@ -187,3 +188,29 @@ def unsubscribe(token: Annotated[str | None, Query()] = None) -> Response[str]:
     return json_response(
         200, UnsubscribeAnswer(unsubscribed=True, cancelled=cancelled).model_dump(mode="json")
     )
+
+
+@router.get("/unsubscribe/messages", summary="A page with a button to stop messages and follow-ups")
+def messages_opt_out_page(token: Annotated[str | None, Query()] = None) -> Response[str]:
+    _person_from(token, Purpose.MESSAGES)
+    return _messages_opt_out_answer(token, done=False)
+
+
+@router.post(
+    "/unsubscribe/messages",
+    summary="RFC 8058 one-click: no more messages or follow-ups; places and join links stay",
+)
+def messages_opt_out(token: Annotated[str | None, Query()] = None) -> Response[str]:
+    person_id = _person_from(token, Purpose.MESSAGES)
+    # Someone erased since has nothing left to opt out of: the answer is the same.
+    services.get().stores.people.opt_out_of_messages(person_id, clock.now())
+    logger.info("opted out of messages")
+    return _messages_opt_out_answer(token, done=True)
+
+
+def _messages_opt_out_answer(token: str | None, *, done: bool) -> Response[str]:
+    if prefers_html(router.current_event.headers, page=True):
+        return html_response(200, render("unsubscribe_messages.html", token=token, done=done))
+    from functions.api.answers import MessagesOptOutAnswer
+
+    return json_response(200, MessagesOptOutAnswer(messages_opt_out=done).model_dump(mode="json"))

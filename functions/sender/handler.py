@@ -1,10 +1,11 @@
 """SenderFunction: sends what waits on the outbound queue, one job per message.
 
 Every message is a typed job (shared/mail/jobs.py), and one table below maps each kind to the
-workflow that completes it: a batch of the morning send or of a change notice (sent at this
-instance's share of SES's rate, given back before the invocation times out), or a single email
-that could not go at once. A job that fails is reported as a partial batch failure, so SQS
-delivers it again later and only it; after maxReceiveCount it goes to the dead-letter queue.
+workflow that completes it: a batch of the morning send, of a change notice or of an admin's
+message or follow-up (sent at this instance's share of SES's rate, given back before the
+invocation times out), or a single email that could not go at once. A job that fails is reported
+as a partial batch failure, so SQS delivers it again later and only it; after maxReceiveCount it
+goes to the dead-letter queue.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from shared.mail.jobs import (
     Job,
     JoinLinksJob,
     ManageLinkJob,
+    MessageJob,
     NoticeJob,
     PlaceOfferedJob,
     read_job,
@@ -53,6 +55,10 @@ def _notice(job: NoticeJob, now: datetime, deadline: Deadline) -> BatchResult:
     return services.get().notice_sender.send_batch(job, now, deadline)
 
 
+def _message(job: MessageJob, now: datetime, deadline: Deadline) -> BatchResult:
+    return services.get().bulletin_sender.send_batch(job, now, deadline)
+
+
 def _confirmation(job: ConfirmationJob, now: datetime, _deadline: Deadline) -> str | None:
     return services.get().signups.complete_confirmation(job, now)
 
@@ -69,9 +75,17 @@ def _place_offered(job: PlaceOfferedJob, now: datetime, _deadline: Deadline) -> 
 HANDLERS: dict[type[Any], Callable[[Any, datetime, Deadline], BatchResult | str | None]] = {
     JoinLinksJob: _join_links,
     NoticeJob: _notice,
+    MessageJob: _message,
     ConfirmationJob: _confirmation,
     ManageLinkJob: _manage_link,
     PlaceOfferedJob: _place_offered,
+}
+
+# The metric names of each bulk send's batches (`<name>Sent`, `<name>Rejected`).
+BATCH_METRICS: dict[type[Any], str] = {
+    JoinLinksJob: "JoinLinks",
+    NoticeJob: "Notices",
+    MessageJob: "Messages",
 }
 
 _context: LambdaContext | None = None
@@ -102,7 +116,7 @@ def handle(job: Job) -> None:
         logger.warning("sending stopped; the batch stays queued", extra={"ses_code": stopped.code})
         raise
     except SendFailed:
-        if not isinstance(job, JoinLinksJob | NoticeJob):
+        if not isinstance(job, JoinLinksJob | NoticeJob | MessageJob):
             count(metrics, "EmailsFailed")  # a single email, retried by the queue
         raise
     except Undeliverable as failure:
@@ -114,7 +128,13 @@ def handle(job: Job) -> None:
         )
         return
     if isinstance(outcome, BatchResult):
-        batch = "JoinLinks" if isinstance(job, JoinLinksJob) else "Notices"
+        batch = (
+            "JoinLinks"
+            if isinstance(job, JoinLinksJob)
+            else "Notices"
+            if isinstance(job, NoticeJob)
+            else "Messages"
+        )
         count(metrics, f"{batch}Sent", outcome.sent)
         if outcome.rejected:
             count(metrics, f"{batch}Rejected", outcome.rejected)

@@ -69,6 +69,10 @@ def put_registrations(registrations: Iterable[Registration]) -> None:
     items = []
     for registration in registrations:
         values = registration.model_dump(mode="json", exclude_none=True)
+        # Send marks are string sets, written only by the sends themselves (never an empty list).
+        for marks in ("messages_sent", "messages_failed"):
+            if values.get(marks) == []:
+                del values[marks]
         values.update(
             {
                 "PK": f"EVENT#{registration.event_id}",

@@ -1,7 +1,8 @@
 """Bulk sends: one email to each of many people about one event, in batches.
 
-A bulk send is the morning send of an event for one send moment, or one of its change or
-cancellation notices. Its recipients are written into batches of up to BATCH_SIZE person ids
+A bulk send is the morning send of an event for one send moment, one of its change or
+cancellation notices, or an admin's message to its registrants or its follow-up. Its recipients
+are written into batches of up to BATCH_SIZE person ids
 (never an address: addresses are read when each email is sent), and one queue message names
 each batch. A sender leases a batch, sends, marks each person, and finishes the batch; a batch
 whose message was lost is queued again by whoever next plans that send.
@@ -35,7 +36,15 @@ class NoticeSend:
     number: int
 
 
-BulkSend = MorningSend | NoticeSend
+@dataclass(frozen=True)
+class MessageSend:
+    """The emails of an admin's message or an event's follow-up, named by its key
+    (shared/domain/bulletins.py)."""
+
+    key: str
+
+
+BulkSend = MorningSend | NoticeSend | MessageSend
 
 
 class Batch(BaseModel):

@@ -68,3 +68,19 @@ class DuplicateEvent(DomainError):
     code = "duplicate_event"
     status = 409
     message = "There is already an event with that title on that day."
+
+
+class DuplicateMessage(DomainError):
+    """The same subject and message went to everyone in the audience already."""
+
+    code = "duplicate_message"
+    status = 409
+    message = "Everyone in that audience has had this message already."
+
+
+class EventNotEnded(DomainError):
+    """Who attended is known only once the event has ended."""
+
+    code = "event_not_ended"
+    status = 409
+    message = "That event has not ended yet: who attended is known only after the end."

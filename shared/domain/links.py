@@ -40,6 +40,11 @@ class Links:
         token = sign(Purpose.UNSUBSCRIBE, [person_id], now + PERSONAL_LINK_LIFETIME, self.keys)
         return f"{self.base}/unsubscribe?token={token}"
 
+    def messages_opt_out(self, person_id: str, now: datetime) -> str:
+        """Stops admins' messages and follow-ups only: the person's places and join links stay."""
+        token = sign(Purpose.MESSAGES, [person_id], now + PERSONAL_LINK_LIFETIME, self.keys)
+        return f"{self.base}/unsubscribe/messages?token={token}"
+
     def join(self, event: Event, person_id: str) -> str:
         token = sign(Purpose.JOIN, [event.id, person_id], event.ends_at + JOIN_LINK_GRACE, self.keys)
         return f"{self.base}/join/{token}"

@@ -25,6 +25,9 @@ class Person(BaseModel):
     suppression: Suppression | None = None
     confirmation_sent_at: datetime | None = None
     manage_link_sent_at: datetime | None = None
+    # Asked (the List-Unsubscribe of a message or follow-up) for no more messages and follow-ups;
+    # their places, confirmations and join links are not affected.
+    messages_opt_out: bool = False
     created_at: datetime | None = None
     expires_at: datetime | None = None  # TTL: the end of the person's latest event plus retention
 
@@ -38,7 +41,8 @@ class SendFailure(BaseModel):
     error SES gave for this message alone). Retryable faults never land here."""
 
     channel: Literal["email", "sms"] = "email"
-    kind: str  # the message kind: join_link, change, cancellation, confirmation, place_offered
+    # the email kind: join_link, change, cancellation, confirmation, place_offered, message, follow_up
+    kind: str
     reason: FailureReason
     at: datetime
 
@@ -72,6 +76,10 @@ class Registration(BaseModel):
     # A sign-up with access needs waiting for the admins' next digest: when it was made (cleared
     # once the digest that tells it is sent; shared/domain/notice_digest.py).
     admin_notice_due: datetime | None = None
+    # The admins' messages and the follow-up this person had, and those refused for their address
+    # (keys named in shared/domain/bulletins.py): neither is sent again.
+    messages_sent: set[str] = Field(default_factory=set)
+    messages_failed: set[str] = Field(default_factory=set)
     # Every message to this person about this event that failed for them alone, oldest first.
     send_failures: list[SendFailure] = Field(default_factory=list)
 

@@ -42,6 +42,8 @@ class Purpose(StrEnum):
     MANAGE = "manage"
     JOIN = "join"
     UNSUBSCRIBE = "unsubscribe"
+    # Opting out of admins' messages and follow-ups only (places and join links stay).
+    MESSAGES = "messages"
 
 
 def person_key(person_secret: str) -> bytes:

@@ -64,8 +64,18 @@ class NoticeJob(_Job):
     batch: str
 
 
+class MessageJob(_Job):
+    """One batch of an admin's message to an event's registrants, or of its follow-up."""
+
+    kind: Literal["message"] = "message"
+    event_id: str
+    message: str  # the send's key (shared/domain/bulletins.py)
+    batch: str
+
+
 Job = Annotated[
-    ConfirmationJob | ManageLinkJob | PlaceOfferedJob | JoinLinksJob | NoticeJob, Field(discriminator="kind")
+    ConfirmationJob | ManageLinkJob | PlaceOfferedJob | JoinLinksJob | NoticeJob | MessageJob,
+    Field(discriminator="kind"),
 ]
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeAlias
 
 from shared.domain.links import Links
 from shared.domain.models import Event
@@ -32,6 +32,9 @@ from shared.mail.items import (
     item_views,
     require_absolute,
 )
+
+if TYPE_CHECKING:  # the kinds whose words an admin writes live apart (they import Envelope, Draft)
+    from shared.mail.bulletins import AdminMessage, FollowUp
 
 SERIES = "Conversations on Co-production"
 
@@ -285,7 +288,10 @@ class Cancellation:
         return Draft(clean(f"Cancelled: {event.title}"), context, [(ics_filename, ics)])
 
 
-Message = Confirmation | ManageLink | PlaceOffered | JoinLink | Change | Cancellation
+# A string: the last two are imported for type checking only (they import this module).
+Message: TypeAlias = (
+    "Confirmation | ManageLink | PlaceOffered | JoinLink | Change | Cancellation | AdminMessage | FollowUp"
+)
 
 
 # --- building blocks -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ DynamoDB table (template.yaml `Table`) through the private helper in `table.py`.
 | `registrations.RegistrationStore` | `EVENT#<id>` / `REG#<person_id>`; the sign-up transaction |
 | `people.PersonStore` | `PERSON#<person_id>` / `PROFILE` |
 | `batches.BatchStore` | `EVENT#<id>` / `BATCH#...`, `NOTICEBATCH#...`, `LOCK#...` |
+| `bulletins.BulletinStore` | `EVENT#<id>` / `MESSAGE#<key>`, and each registration's `messages_*` marks |
 | `notices.NoticeStore` | `EVENT#<id>` / `NOTICE#<n>`, and `notices`, `told_*` on the event |
 | `limits.RateLimitStore`, `limits.HeartbeatStore` | `RATE#...`, `DISPATCH` / `RUN#<date>` |
 """
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # each store is imported when first used: a function imports only its own
     from shared.stores.batches import BatchStore
+    from shared.stores.bulletins import BulletinStore
     from shared.stores.events import EventStore
     from shared.stores.limits import HeartbeatStore, RateLimitStore
     from shared.stores.notices import NoticeStore
@@ -55,6 +57,12 @@ class Stores:
         from shared.stores.batches import BatchStore
 
         return BatchStore(self.table)
+
+    @cached_property
+    def bulletins(self) -> BulletinStore:
+        from shared.stores.bulletins import BulletinStore
+
+        return BulletinStore(self.table)
 
     @cached_property
     def notices(self) -> NoticeStore:

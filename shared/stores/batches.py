@@ -2,6 +2,7 @@
 
   morning-send batch   `EVENT#<event_id>` / `BATCH#<send moment>#<k>`
   notice batch         `EVENT#<event_id>` / `NOTICEBATCH#<n>#<k>`      (n = 00001, 00002, ...)
+  message batch        `EVENT#<event_id>` / `MSGBATCH#<send key>#<k>`  (messages, the follow-up)
   planning lock        `EVENT#<event_id>` / `LOCK#<batch prefix>`
 A batch holds `recipients` (person ids), `status` (queued or done), `attempts`, `lease_until`
 and `queued_at`; everything expires through TTL a while after the event.
@@ -12,17 +13,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from shared.domain.bulk import Batch, BulkSend, MorningSend, NoticeSend
+from shared.domain.bulk import Batch, BulkSend, MessageSend, MorningSend, NoticeSend
 from shared.stores.events import event_partition
 from shared.stores.table import Item, Key, Table, Write, epoch, iso, parse_iso
 
 DONE = "done"
-_KIND_PREFIX = {"morning": "BATCH#", "notice": "NOTICEBATCH#"}
+_KIND_PREFIX = {"morning": "BATCH#", "notice": "NOTICEBATCH#", "message": "MSGBATCH#"}
+BatchKind = Literal["morning", "notice", "message"]
 
 
 def _prefix(send: BulkSend) -> str:
     if isinstance(send, MorningSend):
         return f"BATCH#{iso(send.send_moment)}#"
+    if isinstance(send, MessageSend):
+        return f"MSGBATCH#{send.key}#"
     return f"NOTICEBATCH#{send.number:05d}#"
 
 
@@ -64,7 +68,7 @@ class BatchStore:
         items = self.table.query(event_partition(event_id), _prefix(send), consistent=consistent)
         return [_batch_from(item) for item in items]
 
-    def of_event(self, event_id: str, kind: Literal["morning", "notice"]) -> list[Batch]:
+    def of_event(self, event_id: str, kind: BatchKind) -> list[Batch]:
         """Every batch of one kind of an event, whatever its send moment or notice."""
         return [_batch_from(item) for item in self.table.query(event_partition(event_id), _KIND_PREFIX[kind])]
 

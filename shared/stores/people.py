@@ -1,7 +1,8 @@
 """People: `PERSON#<person_id>` / `PROFILE`, one per address, keyed by the keyed hash of it.
 
 A profile holds the address, name, role, organisation, when the last confirmation and manage
-link went, and the suppression (unsubscribed, bounced, complained). Suppression only ever rises
+link went, the suppression (unsubscribed, bounced, complained), and whether (and since when) the
+person opted out of admins' messages and follow-ups (`messages_opt_out`). Suppression only ever rises
 here.
 
 The profile expires (TTL) with the person's last event; a suppression must not. So every
@@ -257,6 +258,17 @@ class PersonStore:
         if changed:
             self._raise_marker(person_id, Suppression.unsubscribed, now)
         return changed
+
+    def opt_out_of_messages(self, person_id: str, now: datetime) -> bool:
+        """No more admins' messages or follow-ups for this person (places and join links stay).
+        False when there is no such person."""
+        return self._update(
+            person_id,
+            "SET messages_opt_out = :yes, messages_opt_out_at = if_not_exists(messages_opt_out_at, :now)",
+            "attribute_exists(PK)",
+            yes=True,
+            now=iso(now),
+        )
 
     def clear_suppression(self, person_id: str) -> bool:
         """Remove our suppression (and its dates) from a profile and drop its marker; False when

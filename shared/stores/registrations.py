@@ -78,6 +78,9 @@ def _readable(items: Iterable[Item]) -> Iterator[Registration]:
 def _registration_item(registration: Registration, event: Event, expires_at: datetime) -> Item:
     values = registration.model_dump(mode="json", exclude_none=True)
     values = {k: v for k, v in values.items() if v != "" and v != 0}
+    # Written only by a send's own conditional write (string sets), never with a new place.
+    values.pop("messages_sent", None)
+    values.pop("messages_failed", None)
     pk, sk = registration_key(registration.event_id, registration.person_id)
     values.update(
         PK=pk,

@@ -4,6 +4,7 @@ link answers 404, the manage page lists no places)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -11,6 +12,7 @@ from shared.domain.errors import NotFound, Unavailable
 from shared.domain.models import Event, EventStatus
 from shared.domain.people import Person
 from shared.domain.schedule import Schedule, links_due
+from shared.mail.bulletins import AdminMessage, FollowUp
 from shared.mail.mailer import Mailer
 from shared.mail.messages import Cancellation, Change, Confirmation, JoinLink, Message
 from shared.mail.render import as_preview
@@ -21,10 +23,22 @@ from shared.stores.notices import NoticeStore
 
 logger = logger_for("notices")
 
-PreviewKind = Literal["confirmation", "join", "change", "cancellation"]
+PreviewKind = Literal["confirmation", "join", "change", "cancellation", "message", "follow_up"]
 SAMPLE_PERSON_ID = "sample-person-for-previews"
 SAMPLE_NAME = "Sample Person"
 SAMPLE_MOVE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Words:
+    """What the admin writes: a cancellation's message; a message's subject and words; a
+    follow-up's links and words, and which version (`attended`)."""
+
+    message: str = ""
+    subject: str = ""
+    recording_url: str = ""
+    feedback_url: str = ""
+    attended: bool = True
 
 
 class Previews:
@@ -34,13 +48,13 @@ class Previews:
         self.mailer = mailer
         self.schedule = schedule
 
-    def send(self, kind: PreviewKind, event_id: str, to: str, message: str, now: datetime) -> str:
+    def send(self, kind: PreviewKind, event_id: str, to: str, words: Words, now: datetime) -> str:
         """Render the sample and send it. Returns SES's message id."""
         event = self.events.get(event_id)
         if event is None:
             raise NotFound(f"There is no event with id {event_id!r}.")
         sample = Person(person_id=SAMPLE_PERSON_ID, email=to, name=SAMPLE_NAME)
-        rendered = self.mailer.render(self._message(kind, event, sample, message, now), now)
+        rendered = self.mailer.render(self._message(kind, event, sample, words, now), now)
         try:
             return self.mailer.transport.send(as_preview(rendered))
         except SendFailed as failure:
@@ -50,9 +64,22 @@ class Previews:
             ) from None
 
     def _message(
-        self, kind: PreviewKind, event: Event, sample: Person, message: str, now: datetime
+        self, kind: PreviewKind, event: Event, sample: Person, words: Words, now: datetime
     ) -> Message:
         late, links = links_due(event, self.schedule, now), self.mailer.links
+        if kind == "message":
+            return AdminMessage.of(sample, event, links, now, subject=words.subject, message=words.message)
+        if kind == "follow_up":
+            return FollowUp.of(
+                sample,
+                event,
+                links,
+                now,
+                attended=words.attended,
+                recording_url=words.recording_url,
+                feedback_url=words.feedback_url,
+                message=words.message,
+            )
         if kind == "confirmation":
             return Confirmation.of(sample, [(event, "registered", late)], links, now)
         if kind == "join":
@@ -67,7 +94,7 @@ class Previews:
             cancelled = event.model_copy(
                 update={"status": EventStatus.cancelled, "sequence": event.sequence + 1}
             )
-        return Cancellation.of(sample, cancelled, links, now, waitlisted=False, message=message)
+        return Cancellation.of(sample, cancelled, links, now, waitlisted=False, message=words.message)
 
     def _sample_old_time(self, event: Event) -> tuple[datetime, datetime]:
         """The old time of the event's latest change of time, or (never moved) an hour earlier."""

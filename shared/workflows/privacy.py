@@ -4,8 +4,9 @@ Where an address is held (docs/privacy.md says why and for how long):
   - the profile `PERSON#<person_id>` / `PROFILE` (address, name, role, organisation, suppression);
   - registrations `EVENT#<event_id>` / `REG#<person_id>` (address, name, access needs, times),
     found through the person index;
-  - batches of the morning send and of change notices (`BATCH#...`, `NOTICEBATCH#...`):
-    person ids only, kept 35 days after the event;
+  - batches of the morning send, of change notices and of admins' messages and follow-ups
+    (`BATCH#...`, `NOTICEBATCH#...`, `MSGBATCH#...`): person ids only, kept 35 days after the
+    event (messages and follow-ups are counted with the notices);
   - export CSVs in the export bucket (30 days);
   - SES's account-level suppression list (an address SES saw bounce or complain).
 Queued SQS messages carry ids only, never an address: once the profile and registrations are
@@ -184,9 +185,13 @@ class Privacy:
     def _hits(self, event_ids: set[str], person_id: str, kind: str) -> list[BatchHit]:
         hits: list[BatchHit] = []
         for event_id in sorted(event_ids):
-            for batch in self.batches.of_event(event_id, "notice" if kind == "notice" else "morning"):
+            # "notice": change and cancellation notices, admins' messages and follow-ups alike.
+            for batch_kind in ("notice", "message") if kind == "notice" else ("morning",):
                 hits.extend(
-                    BatchHit(batch, n) for n, held in enumerate(batch.recipients) if held == person_id
+                    BatchHit(batch, n)
+                    for batch in self.batches.of_event(event_id, batch_kind)
+                    for n, held in enumerate(batch.recipients)
+                    if held == person_id
                 )
         return hits
 

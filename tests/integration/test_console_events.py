@@ -4,11 +4,13 @@ each one, replayed in an admin's order of work, answers ok."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from functions.admin.handler import ACTIONS  # importing the handler registers every action
+from infra.testkit import FIXED_NOW
 from infra.testkit.api import invoke_admin
-from shared import services
+from shared import clock, services
 from tests.integration.helpers import sign_up
 
 CONSOLE_EVENTS = Path(__file__).resolve().parents[2] / "infra" / "console-events"
@@ -25,8 +27,10 @@ ORDER = [
     "send_links",
     "resend_link",
     "preview_email",
+    "message_registrants",
     "export_registrations",
     "report",
+    "send_follow_up",
     "export_person",
     "unsuppress",
     "cancel_registration",
@@ -75,9 +79,13 @@ def test_every_console_event_replays_ok(aws, monkeypatch):
                 "starts_at": "2027-02-10T14:00:00",
             }
             assert invoke_admin(draft)["event"]["id"] == load("delete_event")["event_id"]
+        if action == "send_follow_up":
+            # A follow-up goes after the event: the admin comes back the day after.
+            clock.freeze(datetime(2027, 1, 14, 10, 0, tzinfo=UTC))
         for name in [action, *variants(action)]:
             answers[name] = invoke_admin(load(name))
             assert answers[name]["ok"] is True, (name, answers[name])
+        clock.freeze(FIXED_NOW)
 
     assert answers["create_event"]["event"]["id"] == load("update_event")["event_id"]
     assert answers["copy_event"]["event"]["id"] == "2027-02-10-co-production-in-a-digital-world"
@@ -86,3 +94,5 @@ def test_every_console_event_replays_ok(aws, monkeypatch):
     assert answers["list_registrations"]["counts"]["registered"] == 2
     assert answers["cancel_event"]["dry_run"] is True
     assert answers["report_csv"]["s3_uri"].endswith(".csv")
+    assert answers["message_registrants"]["audience_count"] == 2
+    assert (answers["send_follow_up"]["audience_count"], answers["send_follow_up"]["not_attended"]) == (2, 2)

@@ -29,6 +29,8 @@ EXPECTED = {
     ("post", "/manage/profile"): {200, 404, 413, 415, 422},
     ("get", "/unsubscribe"): {200, 404, 422},
     ("post", "/unsubscribe"): {200, 404, 422},
+    ("get", "/unsubscribe/messages"): {200, 404, 422},
+    ("post", "/unsubscribe/messages"): {200, 404, 422},
     ("get", "/join/{token}"): {200, 302, 404, 410},
     ("get", "/openapi.json"): {200},
 }
