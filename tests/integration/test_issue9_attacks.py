@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from infra.testkit.api import invoke_admin
-from tests.integration.helpers import ZOOM, create_event
+from infra.testkit.api import invoke_admin, outbox
+from infra.testkit.morning import pump
+from shared import services
+from tests.integration.helpers import ZOOM, create_event, sign_up, text_part
 
 
 def create(title: str, starts_at: str = "2026-12-09T18:00:00") -> dict:
@@ -38,3 +40,53 @@ def test_an_invisible_character_does_not_make_a_title_another(aws, invisible):
     answer = create(invisible)
     assert not answer["ok"], answer
     assert answer["error"]["code"] == "duplicate_event"
+
+
+@pytest.fixture
+def fast_ses(aws, monkeypatch):
+    monkeypatch.setenv("SES_MAX_SEND_RATE", "100000")
+    services.reset()
+    return aws
+
+
+@pytest.mark.parametrize(
+    ("subject", "message", "sent_subject", "sent_words"),
+    [
+        # Word and Google Docs paste no-break spaces; the admin sees ordinary spaces.
+        (
+            "Dr\u00a0Okafor joins us",
+            "Dr\u00a0Okafor will join us.",
+            "Dr Okafor joins us",
+            "Dr Okafor will join us.",
+        ),
+        # An emoji sequence is joined by U+200D.
+        ("See you soon \U0001f469\u200d\U0001f4bb", "Bring questions \U0001f469\u200d\U0001f4bb", None, None),
+        # A line separator pasted from a web page is a line break to the admin.
+        ("Materials", "First line\u2028Second line", "Materials", "First line\nSecond line"),
+    ],
+)
+def test_words_pasted_from_a_word_processor_are_sent(fast_ses, subject, message, sent_subject, sent_words):
+    event_id = create_event()
+    assert sign_up([event_id]).status == 201
+    answer = invoke_admin(
+        {"action": "message_registrants", "event_id": event_id, "subject": subject, "message": message}
+    )
+    assert answer["ok"], answer
+    assert answer["queued"] == 1
+    pump(fast_ses)
+    mail = outbox()[-1]
+    assert str(mail["Subject"]) == (sent_subject or subject)
+    assert (sent_words or message) in text_part(mail).replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [("Invoice \u202egnp.exe", "U+202E"), ("Hello\u200bworld", "U+200B")],
+)
+def test_a_subject_with_a_hidden_character_is_refused_naming_it(aws, text, named):
+    event_id = create_event()
+    answer = invoke_admin(
+        {"action": "message_registrants", "event_id": event_id, "subject": text, "message": "Hello"}
+    )
+    assert not answer["ok"]
+    assert named in answer["error"]["message"]
