@@ -90,3 +90,38 @@ def test_a_subject_with_a_hidden_character_is_refused_naming_it(aws, text, named
     )
     assert not answer["ok"]
     assert named in answer["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "fields", "ends_at"),
+    [
+        # The clocks go back at 02:00 BST: 90 minutes from 00:30 BST is 01:00 GMT, not 02:00.
+        ("2027-10-31T00:30:00", {}, "2027-10-31T01:00:00+00:00"),
+        # The clocks go forward at 01:00 GMT: 90 minutes from 00:30 GMT is 03:00 BST, not 02:00.
+        ("2027-03-28T00:30:00", {}, "2027-03-28T03:00:00+01:00"),
+        ("2027-03-28T00:30:00", {"duration_minutes": 60}, "2027-03-28T02:30:00+01:00"),
+    ],
+)
+def test_an_event_across_a_clock_change_lasts_the_minutes_asked(aws, starts_at, fields, ends_at):
+    answer = invoke_admin(
+        {
+            "action": "create_event",
+            "title": "Night owls",
+            "description": "d",
+            "starts_at": starts_at,
+            "timezone": "Europe/London",
+            **ZOOM,
+            **fields,
+        }
+    )
+    assert answer["ok"], answer
+    assert answer["event"]["ends_at"] == ends_at
+
+
+def test_a_time_the_clocks_skip_is_refused_not_moved(aws):
+    # 01:30 on 28 March 2027 never happens in London: the clocks go from 01:00 to 02:00.
+    answer = create("Spring forward", "2027-03-28T01:30:00")
+    assert not answer["ok"], answer
+    assert answer["error"]["code"] == "validation_error"
+    assert "starts_at" in answer["error"]["fields"]
+    assert "clocks" in answer["error"]["message"]
