@@ -55,9 +55,17 @@ class EventAdmin:
 
     def copy_event(self, request: CopyEvent, now: datetime) -> Event:
         """A new event like `request.event_id` at the given start (next month's, usually)."""
-        source = self.events.get(request.event_id)
+        source = self.events.get_stored(request.event_id)
         if source is None:
             raise NotFound(f"There is no event with id {request.event_id!r} that can be copied.")
+        if isinstance(source, Unreadable):
+            words = (
+                f"The event {request.event_id!r} cannot be read, so it cannot be copied: rewrite it "
+                "with update_event (give starts_at and any other field), then copy it."
+            )
+            raise ValidationFailed(
+                words, fields={"event_id": "names an event whose stored record cannot be read"}
+            )
         given = request.model_fields_set
         zone = request.timezone or source.timezone
         # The source's duration stands unless ends_at or duration_minutes is given.

@@ -216,3 +216,24 @@ def test_the_manage_page_of_a_person_with_an_unreadable_registration_answers(dam
     assert any(
         getattr(r, "record_id", "") == f"EVENT#{damaged['good']}/REG#damaged-person" for r in caplog.records
     )
+
+
+def test_copy_of_an_unreadable_event_says_it_cannot_be_read_not_that_there_is_none(damaged):
+    answer = invoke_admin({"action": "copy_event", "event_id": "garbage", "starts_at": "2027-01-13T14:00:00"})
+
+    assert answer["ok"] is False
+    assert "cannot be read" in answer["error"]["message"]
+    assert "update_event" in answer["error"]["message"]
+    assert "There is no event" not in answer["error"]["message"]
+
+
+@pytest.mark.parametrize("format", ["json", "csv"])
+def test_the_report_names_the_events_it_could_not_count(damaged, format):
+    answer = invoke_admin({"action": "report", "from": "2026-12-01", "to": "2026-12-31", "format": format})
+
+    assert answer["ok"] is True
+    assert answer["totals"]["events"] == 1  # the good one
+    (warning,) = answer["warnings"]
+    assert warning["code"] == "unreadable_event"
+    for event_id in BAD_EVENTS:
+        assert event_id in warning["message"]
