@@ -166,7 +166,12 @@ def check_https_url(value: str, field: str) -> str:
     example = f"{field} must be a web address starting with https://, such as https://example.org/page"
     if len(url) > URL_MAX:
         raise ValueError(f"{field} must be at most {URL_MAX} characters")
-    if not url.isascii() or any(not ch.isprintable() or ch in " <>\"'" for ch in url):
+    if not url.isascii():
+        raise ValueError(
+            f"{example}, in plain ASCII: copy it from the browser's address bar, which writes "
+            "letters such as é as %C3%A9"
+        )
+    if any(not ch.isprintable() or ch in " <>\"'" for ch in url):
         raise ValueError(f"{example} (with no spaces or quotes)")
     try:
         parts = urlsplit(url)

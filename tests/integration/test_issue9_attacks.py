@@ -125,3 +125,30 @@ def test_a_time_the_clocks_skip_is_refused_not_moved(aws):
     assert answer["error"]["code"] == "validation_error"
     assert "starts_at" in answer["error"]["fields"]
     assert "clocks" in answer["error"]["message"]
+
+
+@pytest.mark.parametrize("kind", ["message", "follow_up"])
+def test_a_preview_refuses_the_words_the_send_would_refuse(aws, kind):
+    event_id = create_event()
+    subject = {"subject": "A new speaker"} if kind == "message" else {}
+    preview = invoke_admin(
+        {
+            "action": "preview_email",
+            "kind": kind,
+            "event_id": event_id,
+            "to": "admin@example.org",
+            "message": "Read this \u202eslip.exe",
+            **subject,
+        }
+    )
+    assert not preview["ok"], preview
+    assert "U+202E" in preview["error"]["message"]
+
+
+def test_a_link_with_a_letter_outside_ascii_is_refused_saying_so(aws):
+    event_id = create_event()
+    answer = invoke_admin(
+        {"action": "send_follow_up", "event_id": event_id, "recording_url": "https://example.org/café"}
+    )
+    assert not answer["ok"]
+    assert "address bar" in answer["error"]["message"]
