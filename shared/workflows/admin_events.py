@@ -118,7 +118,12 @@ class EventAdmin:
                 raise NotFound(f"There is no event with id {request.event_id!r}.")
             if isinstance(previous, Unreadable):
                 event = repaired(request, previous, self.registrations, now)
-                if self.events.overwrite(event, previous.fields.get("updated_at")):
+                rewritten = self.events.overwrite(
+                    event, previous.fields.get("updated_at"), duplicate_allowed=request.allow_duplicate
+                )
+                if rewritten == "duplicate":
+                    raise self._duplicate(event)
+                if rewritten == "saved":
                     return event
                 continue
             changes = _changes(request, previous, now)

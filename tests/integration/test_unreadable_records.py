@@ -237,3 +237,29 @@ def test_the_report_names_the_events_it_could_not_count(damaged, format):
     assert warning["code"] == "unreadable_event"
     for event_id in BAD_EVENTS:
         assert event_id in warning["message"]
+
+
+def create(title: str, starts_at: str) -> dict[str, Any]:
+    return invoke_admin(
+        {"action": "create_event", "title": title, "starts_at": starts_at, "timezone": "Europe/London"}
+    )
+
+
+def test_an_event_rewritten_onto_another_day_holds_that_day_and_frees_its_old_one(aws):
+    broken = create("Broken", "2026-12-20T10:00:00")["event"]["id"]
+    raw_table.update_item(
+        Key=raw_table.event_key(broken),
+        UpdateExpression="SET starts_at = :x",
+        ExpressionAttributeValues={":x": {"S": "garbage"}},
+    )
+    repaired = invoke_admin(
+        {"action": "update_event", "event_id": broken, "starts_at": "2026-12-21T10:00:00"}
+    )
+    assert repaired["ok"], repaired
+
+    # Its new day is guarded like any other event's...
+    again = create("Broken", "2026-12-21T12:00:00")
+    assert again["ok"] is False and again["error"]["code"] == "duplicate_event"
+    assert broken in again["error"]["message"]
+    # ...and the day it was on before is free, not held by an event that is no longer there.
+    assert create("Broken", "2026-12-20T15:00:00")["ok"] is True
