@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from functions.admin.registry import ActionModel, action, event_view, logger
 from shared import clock, services
 from shared.boundary import JsonObject
-from shared.domain.bulletins import MESSAGE_MAX, check_https_url, check_subject
+from shared.domain.bulletins import MESSAGE_MAX, check_https_url, check_message, check_subject
 from shared.domain.models import check_address, has_control_characters
 from shared.domain.warnings import event_warnings
 from shared.workflows import admin_events
@@ -96,7 +96,15 @@ class PreviewEmail(ActionModel):
     feedback_url: str = ""
     attended: bool = Field(default=True, description="follow_up: the version for those who came")
 
-    _message = field_validator("message")(_printable_text)
+    @field_validator("message")
+    @classmethod
+    def _words(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A message's or follow-up's words as message_registrants and send_follow_up take them:
+        # a preview never shows what the send would refuse, nor differently.
+        if value is not None and info.data.get("kind") in ("message", "follow_up"):
+            return check_message(value, required=False)
+        return _printable_text(value)
+
     _subject = field_validator("subject")(lambda value: value if value is None else check_subject(value))
     _recording = field_validator("recording_url")(lambda value: check_https_url(value, "recording_url"))
     _feedback = field_validator("feedback_url")(lambda value: check_https_url(value, "feedback_url"))

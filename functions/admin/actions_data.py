@@ -81,10 +81,14 @@ def export_registrations(request: ExportRegistrations) -> JsonObject:
 @action("report", Report)
 def report(request: Report) -> JsonObject:
     app = services.get()
-    answer = reports.report(app.stores.events.by_start(), request.from_, request.to)
+    events, unreadable = app.stores.events.by_start_with_unreadable()
+    answer = reports.report(events, request.from_, request.to)
+    # An event whose record cannot be read is in no figure, whatever its dates: say so, rather
+    # than hand funders totals that are short without a word.
+    warnings = reports.unreadable_warnings([u.id for u in unreadable])
     logger.info("report made", extra={"events": answer["totals"]["events"], "format": request.format})
     if request.format == "json":
-        return answer
+        return {**answer, "warnings": warnings}
     written = reports.write_csv(app.exports, answer, clock.now())
     return {
         "from": answer["from"],
@@ -92,6 +96,7 @@ def report(request: Report) -> JsonObject:
         **asdict(written),
         "download_url_expires_in_seconds": exports.DOWNLOAD_SECONDS,
         "totals": answer["totals"],
+        "warnings": warnings,
     }
 
 

@@ -13,6 +13,7 @@ not go to it (`messages_failed`): the one conditional write that makes a send ex
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -103,13 +104,37 @@ class Bulletin:
 # --- the admin's words, checked (plain sentences: AdminFunction shows them as they are) ----------
 
 
+# Pasted from a word processor or a web page, these are what the admin sees as line breaks.
+_LINE_BREAKS = str.maketrans({"\u2028": "\n", "\u2029": "\n\n", "\u0085": "\n"})
+# Zero-width (non-)joiners: emoji sequences and scripts such as Persian and Hindi need them.
+_JOINERS = "\u200c\u200d"
+
+
+def _as_typed(text: str) -> str:
+    """Spaces of every width (no-break, thin, ideographic) as the plain spaces the admin sees."""
+    return "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in text)
+
+
+def _first_hidden(text: str, allowed: str) -> str:
+    """Where the first character nobody can see (a control, format or line-break character not in
+    `allowed`) is, in words an admin can act on; "" when there is none."""
+    for place, ch in enumerate(text, start=1):
+        if not ch.isprintable() and ch not in allowed and ch not in _JOINERS:
+            name = unicodedata.name(ch, "a control character")
+            return f"U+{ord(ch):04X} ({name}) at character {place}"
+    return ""
+
+
 def check_subject(value: str) -> str:
     """One line of at most SUBJECT_MAX characters: it goes into the Subject header as written."""
-    subject = value.strip()
+    subject = _as_typed(value).strip()
     if not subject:
         raise ValueError("subject is required: one short line saying what the message is about")
-    if any(not ch.isprintable() for ch in subject):
-        raise ValueError("subject must be one line, with no line breaks, tabs or control characters")
+    if hidden := _first_hidden(subject, ""):
+        raise ValueError(
+            "subject must be one line, with no line breaks, tabs or hidden characters: it has "
+            f"{hidden}; type it again rather than pasting it"
+        )
     if len(subject) > SUBJECT_MAX:
         raise ValueError(f"subject must be at most {SUBJECT_MAX} characters (it has {len(subject)})")
     return subject
@@ -117,12 +142,15 @@ def check_subject(value: str) -> str:
 
 def check_message(value: str, *, required: bool) -> str:
     """Plain text of at most MESSAGE_MAX characters: line breaks welcome (a blank line starts a
-    paragraph), other control characters not."""
-    message = value.replace("\r\n", "\n").strip()
+    paragraph, pasted line separators count as breaks), other control characters not."""
+    message = _as_typed(value.replace("\r\n", "\n").translate(_LINE_BREAKS)).strip()
     if required and not message:
         raise ValueError("message is required: the words to send, as plain text")
-    if any(not ch.isprintable() and ch not in "\n\t" for ch in message):
-        raise ValueError("message must be plain text: line breaks are fine, other control characters are not")
+    if hidden := _first_hidden(message, "\n\t"):
+        raise ValueError(
+            "message must be plain text: line breaks are fine, hidden and control characters are "
+            f"not, and it has {hidden}"
+        )
     if len(message) > MESSAGE_MAX:
         raise ValueError(f"message must be at most {MESSAGE_MAX} characters (it has {len(message)})")
     return message
@@ -138,7 +166,12 @@ def check_https_url(value: str, field: str) -> str:
     example = f"{field} must be a web address starting with https://, such as https://example.org/page"
     if len(url) > URL_MAX:
         raise ValueError(f"{field} must be at most {URL_MAX} characters")
-    if not url.isascii() or any(not ch.isprintable() or ch in " <>\"'" for ch in url):
+    if not url.isascii():
+        raise ValueError(
+            f"{example}, in plain ASCII: copy it from the browser's address bar, which writes "
+            "letters such as é as %C3%A9"
+        )
+    if any(not ch.isprintable() or ch in " <>\"'" for ch in url):
         raise ValueError(f"{example} (with no spaces or quotes)")
     try:
         parts = urlsplit(url)

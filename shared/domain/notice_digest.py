@@ -23,9 +23,12 @@ from shared.domain.models import Event
 from shared.domain.schedule import Schedule
 from shared.domain.timefmt import date_in_words, start_in_words, time_in_words, zone_in_words
 
-# SNS: a subject of at most 100 characters, a message of at most 256 KB. A digest lists each
-# sign-up's time up to this many per event (then "and N more"), so it stays far below the limit.
+# SNS: a subject of at most 100 characters, a message of at most 256 KB (UTF-8 bytes). A digest
+# lists each sign-up's time up to this many per event (then "and N more"), and events while the
+# message stays within MESSAGE_BUDGET_BYTES (then "and N more events"): a season's sign-ups on
+# many events would otherwise make a message SNS refuses, every morning, with nobody told.
 TIMES_LISTED_PER_EVENT = 100
+MESSAGE_BUDGET_BYTES = 200_000
 SUBJECT_ONE = "Conversations on Co-production: 1 new sign-up with access needs"
 SUBJECT_MANY = "Conversations on Co-production: {n} new sign-ups with access needs"
 
@@ -83,7 +86,21 @@ def digest_message(groups: Sequence[EventSignups], schedule: Schedule) -> str:
         "and how to reach them are not in this email: run list_registrations in AdminFunction "
         "with each event's id to read them.",
     ]
-    for group in sorted(groups, key=lambda g: (g.event.starts_at, g.event.id)):
-        lines.append("")
-        lines.extend(_event_section(group, schedule))
+    size = len(lines[0].encode()) + 1
+    ordered = sorted(groups, key=lambda g: (g.event.starts_at, g.event.id))
+    for listed, group in enumerate(ordered):
+        section = ["", *_event_section(group, schedule)]
+        section_size = sum(len(line.encode()) + 1 for line in section)
+        if listed and size + section_size > MESSAGE_BUDGET_BYTES:
+            rest = ordered[listed:]
+            signups = sum(len(g.signed_up_at) for g in rest)
+            lines += [
+                "",
+                f"And {_plural(len(rest), 'more event', 'more events')} with "
+                f"{_plural(signups, 'sign-up', 'sign-ups')} with access needs, too many for one "
+                "email: run list_events, then list_registrations for each of them.",
+            ]
+            break
+        lines += section
+        size += section_size
     return "\n".join(lines) + "\n"

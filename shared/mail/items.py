@@ -20,8 +20,9 @@ Context = dict[str, object]  # what a template is filled with
 
 
 def clean(text: str) -> str:
-    """One line, no control characters: for headers, names and titles (no header injection)."""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    """One line, no control characters: for headers, names and titles (no header injection).
+    Zero-width joiners stay: an emoji sequence is held together by them, and they break no line."""
+    return " ".join("".join(ch if ch.isprintable() or ch in "\u200c\u200d" else " " for ch in text).split())
 
 
 def require_absolute(url: str) -> None:

@@ -218,9 +218,22 @@ class EventStore:
                 return "created"
             if "event" in refusal.failed:
                 return "id_taken"
-            if title_days.LABEL in refusal.failed:
+            if title_days.LABEL in refusal.failed and not self.release_stale_claims(event):
                 return "duplicate"
         raise Unavailable()
+
+    def release_stale_claims(self, event: Event) -> bool:
+        """Take off `event`'s title and day every other holder that no longer stands on them
+        (title_days.stands_on); an unreadable holder may, and stays. True if any was taken off."""
+        key = title_days.title_day_key(event)
+        stale = []
+        for holder in title_days.holders(self.table, event):
+            held = self.get_stored(holder, consistent=True) if holder != event.id else event
+            if not isinstance(held, Unreadable) and not title_days.stands_on(held, key):
+                stale.append(holder)
+        for holder in stale:
+            self.table.write(title_days.release_from(key, holder))
+        return bool(stale)
 
     def title_day_holders(self, event: Event) -> list[str]:
         return title_days.holders(self.table, event)
@@ -274,17 +287,34 @@ class EventStore:
         if title_day is None:
             return "saved" if self.table.write(write) else "changed"
         was, duplicate_allowed = title_day
-        refusal = self.table.transact(
-            [write, title_days.release_write(was), title_days.claim_write(event, alone=not duplicate_allowed)]
-        )
-        if not refusal:
-            return "saved"
-        return "duplicate" if title_days.LABEL in refusal.failed else "changed"
+        moving = [
+            write,
+            title_days.release_write(was),
+            title_days.claim_write(event, alone=not duplicate_allowed),
+        ]
+        return self._with_claim(moving, event)
 
-    def overwrite(self, event: Event, stored_updated_at: object) -> bool:
+    def _with_claim(self, writes: list[Write], event: Event) -> Literal["saved", "changed", "duplicate"]:
+        """`writes`, one of them `event`'s claim on its title and day, in one transaction; tried
+        again once if stale holders were in the way."""
+        for _attempt in range(2):
+            refusal = self.table.transact(writes)
+            if not refusal:
+                return "saved"
+            if title_days.LABEL not in refusal.failed:
+                return "changed"
+            if not self.release_stale_claims(event):
+                return "duplicate"
+        return "duplicate"
+
+    def overwrite(
+        self, event: Event, stored_updated_at: object, *, duplicate_allowed: bool = False
+    ) -> Literal["saved", "changed", "duplicate"]:
         """Write every field of `event`, counters included, over an item that could not be read, if
         nobody changed it since (its stored `updated_at` text, when it has one). What registrants were
-        last told goes too: it was about times that could not be read."""
+        last told goes too: it was about times that could not be read. A scheduled event claims its
+        title and day in the same transaction (the day it held before could not be read: that claim
+        is taken off when it is next in anyone's way, `release_stale_claims`)."""
         item = event_item(event)
         names: dict[str, str] = {}
         values: Item = {}
@@ -307,7 +337,9 @@ class EventStore:
             names=names,
             values=values,
         )
-        return bool(self.table.write(write))
+        if event.status is not EventStatus.scheduled:
+            return "saved" if self.table.write(write) else "changed"
+        return self._with_claim([write, title_days.claim_write(event, alone=not duplicate_allowed)], event)
 
     def set_status(self, event_id: str, status: EventStatus) -> None:
         """Set the status of an event that may not be readable (an admin cancelling one)."""

@@ -55,9 +55,17 @@ class EventAdmin:
 
     def copy_event(self, request: CopyEvent, now: datetime) -> Event:
         """A new event like `request.event_id` at the given start (next month's, usually)."""
-        source = self.events.get(request.event_id)
+        source = self.events.get_stored(request.event_id)
         if source is None:
             raise NotFound(f"There is no event with id {request.event_id!r} that can be copied.")
+        if isinstance(source, Unreadable):
+            words = (
+                f"The event {request.event_id!r} cannot be read, so it cannot be copied: rewrite it "
+                "with update_event (give starts_at and any other field), then copy it."
+            )
+            raise ValidationFailed(
+                words, fields={"event_id": "names an event whose stored record cannot be read"}
+            )
         given = request.model_fields_set
         zone = request.timezone or source.timezone
         # The source's duration stands unless ends_at or duration_minutes is given.
@@ -110,7 +118,12 @@ class EventAdmin:
                 raise NotFound(f"There is no event with id {request.event_id!r}.")
             if isinstance(previous, Unreadable):
                 event = repaired(request, previous, self.registrations, now)
-                if self.events.overwrite(event, previous.fields.get("updated_at")):
+                rewritten = self.events.overwrite(
+                    event, previous.fields.get("updated_at"), duplicate_allowed=request.allow_duplicate
+                )
+                if rewritten == "duplicate":
+                    raise self._duplicate(event)
+                if rewritten == "saved":
                     return event
                 continue
             changes = _changes(request, previous, now)

@@ -138,8 +138,23 @@ class ListEvents(BaseModel):
     when: Literal["upcoming", "past"] = "upcoming"
 
 
-def _localise(moment: datetime, zone: str) -> datetime:
-    return moment.replace(tzinfo=zone_of(zone)) if moment.tzinfo is None else moment
+def _localise(name: str, moment: datetime, zone: str) -> datetime:
+    """The instant `moment` names, in UTC (a naive time is in `zone`), so that durations are added
+    in real minutes: Python adds them to the clock on the wall in an aware time's own zone, which
+    on the night the clocks change makes a 90-minute event last 30 minutes or 150. A naive time
+    the clocks skip (01:30 when they go from 01:00 to 02:00) is refused rather than moved."""
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    local = moment.replace(tzinfo=zone_of(zone))
+    instant = local.astimezone(UTC)
+    if instant.astimezone(local.tzinfo).replace(tzinfo=None) != moment:
+        words = (
+            f"{moment.isoformat(timespec='minutes')} does not happen in {zone}: the clocks go forward "
+            "that night. Give a time before or after the change, like "
+            f"{(moment + timedelta(hours=1)).isoformat(timespec='seconds')}."
+        )
+        raise ValidationFailed(words, fields={name: words})
+    return instant
 
 
 def slug(text: str) -> str:
@@ -159,7 +174,7 @@ def _in_range(name: str, moment: datetime, now: datetime) -> datetime:
 
 def times(fields: EventFields, zone: str, previous: Event | None, now: datetime) -> tuple[datetime, datetime]:
     starts_at = (
-        _in_range("starts_at", _localise(fields.starts_at, zone), now)
+        _in_range("starts_at", _localise("starts_at", fields.starts_at, zone), now)
         if fields.starts_at
         else previous.starts_at
         if previous
@@ -167,7 +182,7 @@ def times(fields: EventFields, zone: str, previous: Event | None, now: datetime)
     )
     assert starts_at is not None
     if fields.ends_at is not None:
-        ends_at = _in_range("ends_at", _localise(fields.ends_at, zone), now)
+        ends_at = _in_range("ends_at", _localise("ends_at", fields.ends_at, zone), now)
     elif fields.duration_minutes is not None:
         ends_at = starts_at + timedelta(minutes=fields.duration_minutes)
     elif previous is not None:

@@ -102,6 +102,22 @@ def report(events: Iterable[Event], first: date, last: date) -> JsonObject:
     }
 
 
+def unreadable_warnings(event_ids: list[str]) -> list[JsonObject]:
+    """The report's `warnings`: the events it could not count, because their records cannot be
+    read (`list_events` shows them; `update_event` rewrites them)."""
+    if not event_ids:
+        return []
+    ids = ", ".join(sorted(event_ids))
+    return [
+        {
+            "code": "unreadable_event",
+            "message": f"{len(event_ids)} event(s) cannot be read and are in none of these figures: "
+            f"{ids}. Rewrite each with update_event (list_events shows what is stored), then run "
+            "the report again.",
+        }
+    ]
+
+
 def _figures(counts: dict[str, dict[str, int]], links_opened: int, attended: int) -> list[str]:
     by_column = {
         f"{role}_{status}": count for role, statuses in counts.items() for status, count in statuses.items()

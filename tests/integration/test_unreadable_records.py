@@ -216,3 +216,50 @@ def test_the_manage_page_of_a_person_with_an_unreadable_registration_answers(dam
     assert any(
         getattr(r, "record_id", "") == f"EVENT#{damaged['good']}/REG#damaged-person" for r in caplog.records
     )
+
+
+def test_copy_of_an_unreadable_event_says_it_cannot_be_read_not_that_there_is_none(damaged):
+    answer = invoke_admin({"action": "copy_event", "event_id": "garbage", "starts_at": "2027-01-13T14:00:00"})
+
+    assert answer["ok"] is False
+    assert "cannot be read" in answer["error"]["message"]
+    assert "update_event" in answer["error"]["message"]
+    assert "There is no event" not in answer["error"]["message"]
+
+
+@pytest.mark.parametrize("format", ["json", "csv"])
+def test_the_report_names_the_events_it_could_not_count(damaged, format):
+    answer = invoke_admin({"action": "report", "from": "2026-12-01", "to": "2026-12-31", "format": format})
+
+    assert answer["ok"] is True
+    assert answer["totals"]["events"] == 1  # the good one
+    (warning,) = answer["warnings"]
+    assert warning["code"] == "unreadable_event"
+    for event_id in BAD_EVENTS:
+        assert event_id in warning["message"]
+
+
+def create(title: str, starts_at: str) -> dict[str, Any]:
+    return invoke_admin(
+        {"action": "create_event", "title": title, "starts_at": starts_at, "timezone": "Europe/London"}
+    )
+
+
+def test_an_event_rewritten_onto_another_day_holds_that_day_and_frees_its_old_one(aws):
+    broken = create("Broken", "2026-12-20T10:00:00")["event"]["id"]
+    raw_table.update_item(
+        Key=raw_table.event_key(broken),
+        UpdateExpression="SET starts_at = :x",
+        ExpressionAttributeValues={":x": {"S": "garbage"}},
+    )
+    repaired = invoke_admin(
+        {"action": "update_event", "event_id": broken, "starts_at": "2026-12-21T10:00:00"}
+    )
+    assert repaired["ok"], repaired
+
+    # Its new day is guarded like any other event's...
+    again = create("Broken", "2026-12-21T12:00:00")
+    assert again["ok"] is False and again["error"]["code"] == "duplicate_event"
+    assert broken in again["error"]["message"]
+    # ...and the day it was on before is free, not held by an event that is no longer there.
+    assert create("Broken", "2026-12-20T15:00:00")["ok"] is True

@@ -80,3 +80,33 @@ def test_make_run_takes_every_template_parameter_in_upper_snake(monkeypatch):
     assert upper_snake("ApiThrottlingRateLimit") == "API_THROTTLING_RATE_LIMIT"
     assert found["NoticesEmail"] == "notices@example.org"
     assert "AlertEmail" not in found  # empty: the template's default stands
+
+
+SNS_MESSAGE_LIMIT = 262_144  # bytes (256 KiB), UTF-8
+
+
+@pytest.mark.parametrize(
+    ("events", "per_event", "title"),
+    [
+        (50, 100, "Co-production in a Digital World"),  # a season's 5,000 sign-ups on 50 events
+        (5000, 1, "Ü" * 200),  # one each on 5,000 events with the longest non-ASCII titles
+    ],
+)
+def test_a_season_of_sign_ups_fits_in_one_sns_message_and_everyone_is_counted(events, per_event, title):
+    base = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    groups = [
+        EventSignups(
+            event(base + timedelta(days=1, hours=n), f"2026-12-{n:05d}").model_copy(update={"title": title}),
+            [base + timedelta(seconds=s) for s in range(per_event)],
+        )
+        for n in range(events)
+    ]
+
+    message = digest_message(groups, LONDON)
+
+    assert len(message.encode()) <= SNS_MESSAGE_LIMIT
+    assert message.startswith(f"Since the last digest, {events * per_event:,} sign-ups for {events:,} events")
+    assert "See list_registrations for 2026-12-00000." in message  # the soonest event is always there
+    listed = message.count("See list_registrations for ")
+    if listed < events:
+        assert f"And {events - listed:,} more events" in message
