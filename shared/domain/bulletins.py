@@ -110,12 +110,12 @@ _LINE_BREAKS = str.maketrans({"\u2028": "\n", "\u2029": "\n\n", "\u0085": "\n"})
 _JOINERS = "\u200c\u200d"
 
 
-def _as_typed(text: str) -> str:
+def as_typed(text: str) -> str:
     """Spaces of every width (no-break, thin, ideographic) as the plain spaces the admin sees."""
     return "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in text)
 
 
-def _first_hidden(text: str, allowed: str) -> str:
+def first_hidden(text: str, allowed: str) -> str:
     """Where the first character nobody can see (a control, format or line-break character not in
     `allowed`) is, in words an admin can act on; "" when there is none."""
     for place, ch in enumerate(text, start=1):
@@ -127,10 +127,10 @@ def _first_hidden(text: str, allowed: str) -> str:
 
 def check_subject(value: str) -> str:
     """One line of at most SUBJECT_MAX characters: it goes into the Subject header as written."""
-    subject = _as_typed(value).strip()
+    subject = as_typed(value).strip()
     if not subject:
         raise ValueError("subject is required: one short line saying what the message is about")
-    if hidden := _first_hidden(subject, ""):
+    if hidden := first_hidden(subject, ""):
         raise ValueError(
             "subject must be one line, with no line breaks, tabs or hidden characters: it has "
             f"{hidden}; type it again rather than pasting it"
@@ -143,10 +143,10 @@ def check_subject(value: str) -> str:
 def check_message(value: str, *, required: bool) -> str:
     """Plain text of at most MESSAGE_MAX characters: line breaks welcome (a blank line starts a
     paragraph, pasted line separators count as breaks), other control characters not."""
-    message = _as_typed(value.replace("\r\n", "\n").translate(_LINE_BREAKS)).strip()
+    message = as_typed(value.replace("\r\n", "\n").translate(_LINE_BREAKS)).strip()
     if required and not message:
         raise ValueError("message is required: the words to send, as plain text")
-    if hidden := _first_hidden(message, "\n\t"):
+    if hidden := first_hidden(message, "\n\t"):
         raise ValueError(
             "message must be plain text: line breaks are fine, hidden and control characters are "
             f"not, and it has {hidden}"

@@ -19,9 +19,10 @@ from pydantic import (
 )
 
 from shared.config import join_hosts
+from shared.domain.bulletins import as_typed, first_hidden
 from shared.domain.errors import ValidationFailed
 from shared.domain.join_urls import JoinUrlRefused, check_join_url
-from shared.domain.models import Event, has_control_characters
+from shared.domain.models import Event
 from shared.domain.timefmt import day_in_words
 
 DEFAULT_DURATION = 90
@@ -38,6 +39,11 @@ def zone_of(name: str) -> ZoneInfo:
     # OSError: a name too long for a file name, or a folder of zones ("Europe"), found by fuzzing
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError("is not a known IANA time zone, like Europe/London") from None
+
+
+# Invisible characters pasted from word processors that change nothing a reader sees: soft hyphen,
+# zero-width space, word joiner, byte-order mark, left-to-right and right-to-left marks.
+_DROPPED = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff\u200e\u200f"))
 
 
 class EventFields(BaseModel):
@@ -89,9 +95,19 @@ class EventFields(BaseModel):
     @field_validator("title")
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
-        if value is not None and has_control_characters(value):
-            raise ValueError("must not contain control characters")
-        return value
+        # The title goes into every email's subject, calendars and the public pages: one line of
+        # what the admin sees. Pasted wide spaces become spaces and invisible marks that change
+        # nothing on screen go; a bidi override (which would show the title reversed) or a line
+        # separator is refused, naming it.
+        if value is None:
+            return value
+        title = as_typed(value).translate(_DROPPED).strip()
+        if hidden := first_hidden(title, ""):
+            raise ValueError(
+                f"must be one line with no hidden characters: it has {hidden}; type it again "
+                "rather than pasting it"
+            )
+        return title
 
     @model_validator(mode="after")
     def _one_end(self) -> EventFields:

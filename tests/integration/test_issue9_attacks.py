@@ -31,7 +31,6 @@ def create(title: str, starts_at: str = "2026-12-09T18:00:00") -> dict:
         "Digi\u00adtal World",  # soft hyphen (Word inserts them)
         "Digital\u2060 World",  # word joiner
         "\ufeffDigital World",  # byte-order mark pasted at the start
-        "\u202aDigital World\u202c",  # left-to-right embedding
         "Digital\u200d World",  # zero-width joiner
     ],
 )
@@ -152,3 +151,28 @@ def test_a_link_with_a_letter_outside_ascii_is_refused_saying_so(aws):
     )
     assert not answer["ok"]
     assert "address bar" in answer["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("title", "named"),
+    [
+        ("Co-production \u202ednuorg kcab", "U+202E (RIGHT-TO-LEFT OVERRIDE) at character 15"),
+        ("Co-production\u2028in two lines", "U+2028 (LINE SEPARATOR) at character 14"),
+        ("\u202aDigital World\u202c", "U+202A (LEFT-TO-RIGHT EMBEDDING) at character 1"),
+    ],
+)
+def test_a_title_that_would_show_reversed_or_on_two_lines_is_refused_naming_the_character(aws, title, named):
+    created = create(title)
+    event_id = create_event("A plain title")
+    updated = invoke_admin({"action": "update_event", "event_id": event_id, "title": title})
+
+    for answer in (created, updated):
+        assert answer["ok"] is False
+        assert named in answer["error"]["fields"]["title"]
+    assert services.get().stores.events.get(event_id).title == "A plain title"
+
+
+def test_a_title_pasted_with_wide_spaces_and_invisible_marks_is_stored_as_it_looks(aws):
+    answer = create("\ufeffCo-production\u00a0in a\u2009Digi\u00adtal\u200b World ")
+
+    assert answer["event"]["title"] == "Co-production in a Digital World"
