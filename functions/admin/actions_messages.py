@@ -119,6 +119,17 @@ def send_follow_up(request: SendFollowUp) -> JsonObject:
         "unreachable": outcome.unreachable,
         "dry_run": request.dry_run,
     }
+    if outcome.attended == 0 and outcome.audience_count > 0 and not outcome.already_sent:
+        # Attendance is read from the join links: people who typed the meeting ID or dialled in
+        # count as not attended, and would be told they were missed.
+        answer["warnings"] = [
+            {
+                "code": "nobody_attended",
+                "message": "Nobody opened their join link during this event, so everyone with a "
+                "place gets the we-missed-you note. If people joined another way (the meeting ID, "
+                "by phone), check this with \"dry_run\": true before you send.",
+            }
+        ]
     if outcome.already_sent:
         answer["warnings"] = [
             {

@@ -184,3 +184,22 @@ def test_a_cancelled_event_has_no_follow_up(fast_ses):
 
     assert answer["ok"] is False and answer["error"]["code"] == "event_closed"
     assert queued_messages(fast_ses) == 0 and len(outbox()) == sent_before
+
+
+def test_a_follow_up_where_nobody_opened_a_join_link_warns_before_anyone_is_told_they_were_missed(fast_ses):
+    """People who typed the meeting ID or dialled in have no joined_at: if nobody has one, the
+    admin is warned (dry run first) rather than everyone silently getting the we-missed-you note."""
+    nobody_joined = {address: (status, False) for address, (status, _joined) in CROWD.items()}
+    quiet = create_event(starts_at=STARTS)
+    put_people(quiet, nobody_joined)
+    busy = create_event("Another conversation", starts_at=STARTS)
+    put_people(busy, CROWD)
+    clock.freeze(AFTER_THE_END)
+
+    warned = follow_up(quiet, dry_run=True)
+    not_warned = follow_up(busy, dry_run=True)
+
+    assert (warned["attended"], warned["not_attended"]) == (0, 3)
+    assert [w["code"] for w in warned["warnings"]] == ["nobody_attended"]
+    assert "dry_run" in warned["warnings"][0]["message"]
+    assert (not_warned["attended"], "warnings" in not_warned) == (1, False)
