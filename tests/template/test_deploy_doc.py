@@ -1,0 +1,57 @@
+"""docs/deploy.md says what the template does: every resource it names exists, every alarm has a
+row saying what to do, and the functions' timeouts, memory and the fixed costs' counts match."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
+NAMED = re.compile(r"`([A-Z][A-Za-z0-9]+(?:Function|Alarm|Topic|Secret|Queue))`")
+
+
+def _of_type(sam_template: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: r for name, r in sam_template["Resources"].items() if r["Type"] == kind}
+
+
+def test_every_function_alarm_topic_secret_and_queue_the_guide_names_is_in_the_template(sam_template):
+    named = set(NAMED.findall(DOC))
+
+    assert named, "the guide names no resources: the pattern is wrong"
+    assert named - set(sam_template["Resources"]) == set()
+
+
+def test_every_alarm_has_a_row_saying_what_it_means(sam_template):
+    alarms = set(_of_type(sam_template, "AWS::CloudWatch::Alarm"))
+    rows = set(re.findall(r"^\| `(\w+Alarm)` \| .{20,}\|$", DOC, re.M))
+
+    assert rows == alarms
+
+
+def test_the_functions_table_has_the_templates_timeouts_and_memory(sam_template):
+    defaults = sam_template["Globals"]["Function"]
+    functions = _of_type(sam_template, "AWS::Serverless::Function")
+    rows = {
+        name: (int(timeout), int(memory))
+        for name, timeout, memory in re.findall(
+            r"^\| `(\w+Function)` \| [^|]+\| (\d+) \| (\d+) \|$", DOC, re.M
+        )
+    }
+
+    assert rows == {
+        name: (
+            f["Properties"].get("Timeout", defaults["Timeout"]),
+            f["Properties"].get("MemorySize", defaults["MemorySize"]),
+        )
+        for name, f in functions.items()
+    }
+
+
+def test_the_fixed_costs_count_the_templates_secrets_and_alarms(sam_template):
+    secrets = len(_of_type(sam_template, "AWS::SecretsManager::Secret"))
+    alarms = len(_of_type(sam_template, "AWS::CloudWatch::Alarm"))
+
+    assert f"({secrets} secrets)" in DOC
+    assert f"({alarms} alarms)" in DOC
+    assert f"${alarms * 0.10 + secrets * 0.40:.2f}" in DOC  # the fixed total
