@@ -42,6 +42,8 @@ class Settings(BaseModel):
     admin_notices_topic_arn: str = Field(default="", alias="ADMIN_NOTICES_TOPIC_ARN")
     # Hosts a join link may lead to besides zoom.us and zoomgov.com (the JoinUrlHosts parameter).
     join_url_hosts: str = Field(default="", alias="JOIN_URL_HOSTS")
+    # Origins that may call the JSON API (CORS, set on the HTTP API) and show /signup in an iframe.
+    allowed_origins: str = Field(default="", alias="ALLOWED_ORIGINS")
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 

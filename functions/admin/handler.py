@@ -27,6 +27,7 @@ from functions.admin import (  # noqa: F401
     actions_events,
     actions_messages,
     actions_people,
+    actions_website,
     plain_errors,
 )
 from functions.admin.registry import ACTIONS, logger

@@ -13,7 +13,15 @@ from pydantic import ValidationError
 from functions.api.pages import render
 from functions.api.routes_events import upcoming_events
 from functions.api.schemas import EventList, PublicEvent
-from functions.api.web import html_response, json_response, logger, prefers_html, read_body, validation_failed
+from functions.api.web import (
+    framable_page_headers,
+    html_response,
+    json_response,
+    logger,
+    prefers_html,
+    read_body,
+    validation_failed,
+)
 from shared import clock, services
 from shared.boundary import JsonObject
 from shared.config import get_settings
@@ -59,7 +67,7 @@ def _signup_page(
         privacy_url=settings.privacy_notice_url,
         marker=SIGNUP_PAGE_MARKER,
     )
-    return html_response(status, html)
+    return html_response(status, html, framable_page_headers())
 
 
 @router.get("/signup", summary="The sign-up page: an HTML form that works without JavaScript")
@@ -180,6 +188,8 @@ def create_signup() -> Response[str]:
                 confirmation=answer.signup.confirmation,
                 links=services.get().links,
             ),
+            # Shown where the sign-up page was, which may be a frame on the charity's own page.
+            framable_page_headers(),
         )
     if wants_page:
         return _redirect({"result": "ok"})

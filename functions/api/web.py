@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 
 from functions import error_map
 from shared.boundary import JsonObject
+from shared.config import get_settings
 from shared.domain.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from shared.observability import logger_for
 
@@ -226,14 +228,46 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     )
 
 
+def _page_policy(frame_ancestors: str) -> str:
+    return (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        f"frame-ancestors {frame_ancestors}; base-uri 'none'"
+    )
+
+
 # Pages carry personal tokens in their URLs: never send them on as a Referer, never frame them.
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'",
+    "Content-Security-Policy": _page_policy("'none'"),
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+
+# scheme://host[:port] and nothing else: lower-case DNS labels (or an IPv4 address), no wildcard,
+# user, path, query, quote or separator, so that nothing an admin types can widen the policy.
+_ORIGIN = re.compile(
+    r"(?P<origin>https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+    r"(?::[0-9]{1,5})?)/?"
+)
+
+
+def frame_ancestors(allowed_origins: str) -> str:
+    """The CSP `frame-ancestors` sources for the AllowedOrigins setting: each plain origin in it,
+    lower-cased (a trailing slash dropped); anything else in the list (a path, a wildcard, a
+    quote, a `;`) is left out. `'none'` when nothing is left."""
+    origins: list[str] = []
+    for item in allowed_origins.split(","):
+        match = _ORIGIN.fullmatch(item.strip().lower())
+        if match and match["origin"] not in origins:
+            origins.append(match["origin"])
+    return " ".join(origins) or "'none'"
+
+
+def framable_page_headers() -> dict[str, str]:
+    """PAGE_HEADERS for the sign-up page and its answers, which the charity's own pages (the
+    origins in AllowedOrigins) may show in an iframe; no X-Frame-Options, which would contradict it."""
+    policy = _page_policy(frame_ancestors(get_settings().allowed_origins))
+    return {**PAGE_HEADERS, "Content-Security-Policy": policy}
 
 
 def html_response(status: int, html: str, headers: dict[str, str] | None = None) -> Response[str]:

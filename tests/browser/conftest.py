@@ -7,7 +7,9 @@ CI (`CI=true`), where that is a failure: `.ci/run` installs it.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +50,52 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
+class CharitySite:
+    """The charity's own website: static pages served from a folder on another loopback origin
+    (another port), which the local stack lists in AllowedOrigins."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+        class Quiet(SimpleHTTPRequestHandler):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, directory=str(folder), **kwargs)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def page(self, name: str, body: str) -> str:
+        """Publish a page on the site; its URL."""
+        (self.folder / name).write_text(
+            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{name}</title></head>'
+            f"<body><main>{body}</main></body></html>",
+            encoding="utf-8",
+        )
+        return f"{self.origin}/{name}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    stack = start_local_stack(tmp_path_factory.mktemp("browser"))
+def charity_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CharitySite]:
+    site = CharitySite(tmp_path_factory.mktemp("charity-site"))
+    yield site
+    site.stop()
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory, charity_site: CharitySite) -> Iterator[LocalStack]:
+    # One stack for every browser test; the charity's site may frame its sign-up page.
+    stack = start_local_stack(
+        tmp_path_factory.mktemp("browser"), extra_env={"ALLOWED_ORIGINS": charity_site.origin}
+    )
     yield stack
     stack.stop()
 

@@ -20,6 +20,7 @@ ORDER = [
     "create_event",
     "update_event",
     "copy_event",
+    "website_snippet",
     "list_events",
     "get_event",
     "add_registration",

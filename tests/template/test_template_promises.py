@@ -228,6 +228,15 @@ def test_http_api_allows_cross_origin_calls_from_the_allowed_origins_only(
     assert "*" not in json.dumps(configured)
 
 
+def test_the_api_function_is_told_the_allowed_origins_for_framing_the_signup_page(
+    sam_template: dict[str, Any],
+) -> None:
+    # The same origins CORS allows may show /signup in an iframe (functions/api/web.py).
+    variables = sam_template["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["ALLOWED_ORIGINS"] == {"Ref": "AllowedOrigins"}
+    assert Settings.model_fields["allowed_origins"].alias == "ALLOWED_ORIGINS"
+
+
 def test_http_api_throttles_and_logs_access_to_a_log_group_with_a_retention(
     sam_template: dict[str, Any], cfn_template: dict[str, Any]
 ) -> None:
