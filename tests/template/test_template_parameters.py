@@ -22,6 +22,7 @@ GOOD = {
     "AlertEmail": ["", "alerts@example.org"],
     "NoticesEmail": ["", "notices@charity.org.uk"],
     "PublicBaseUrl": [
+        "",
         "https://events.example.org",
         "https://abc123.execute-api.eu-west-2.amazonaws.com",
         "https://www.example.org/events",
@@ -50,7 +51,6 @@ BAD = {
     "AlertEmail": ["example.org", "Alerts <alerts@example.org>", "alerts@example"],
     "NoticesEmail": ["notices@", "a@b.org;c@d.org"],
     "PublicBaseUrl": [
-        "",
         "http://events.example.org",
         "events.example.org",
         "https://",
