@@ -105,3 +105,65 @@ def test_no_resource_depends_on_itself(sam_template: dict[str, Any], public_base
     assert "ApiFunction" in edges["HttpApi"]
     for name in resources:
         assert cycle_from(name) is None, f"circular dependency: {cycle_from(name)}"
+
+
+# --- Region and outputs -------------------------------------------------------------------------
+
+
+def test_samconfig_deploys_to_london_unless_told_otherwise() -> None:
+    import tomllib
+
+    from tests.template.template_support import REPO_ROOT
+
+    config = tomllib.loads((REPO_ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+
+    assert config["default"]["global"]["parameters"]["region"] == "eu-west-2"
+    # No command's own section names another region.
+    for command, section in config["default"].items():
+        assert section.get("parameters", {}).get("region", "eu-west-2") == "eu-west-2", command
+
+
+CONSOLE = "https://eu-west-2.console.aws.amazon.com"
+
+
+@pytest.mark.parametrize(
+    ("answers", "base"),
+    [
+        ({"PublicBaseUrl": "https://www.example.org/events"}, "https://www.example.org/events"),
+        (
+            {"PublicBaseUrl": "", "CustomDomainName": "events.example.org", "CertificateArn": CERTIFICATE},
+            "https://events.example.org",
+        ),
+        ({"PublicBaseUrl": ""}, API_URL),
+    ],
+)
+def test_outputs_name_the_urls_a_first_deploy_needs(
+    sam_template: dict[str, Any], answers: dict[str, str], base: str
+) -> None:
+    cfn = transform_template(sam_template, answers)
+    outputs = {
+        name: evaluate(output["Value"], cfn, parameter_values(sam_template, answers))
+        for name, output in cfn["Outputs"].items()
+        if "Condition" not in output
+    }
+
+    assert outputs["SignupPageUrl"] == f"{base}/signup"
+    assert outputs["SignupFormAction"] == f"{base}/signups"
+    assert outputs["ApiUrl"] == API_URL
+    assert outputs["DashboardUrl"] == (
+        f"{CONSOLE}/cloudwatch/home?region=eu-west-2#dashboards:name=<Dashboard>"
+    )
+    assert outputs["AdminFunctionConsoleUrl"] == (
+        f"{CONSOLE}/lambda/home?region=eu-west-2#/functions/<AdminFunction>?tab=testing"
+    )
+    # Each one explains itself in the console's Outputs tab.
+    for name in ("SignupPageUrl", "SignupFormAction", "ApiUrl", "DashboardUrl", "AdminFunctionConsoleUrl"):
+        assert cfn["Outputs"][name].get("Description"), name
+
+
+def test_the_outputs_and_the_functions_build_links_from_the_same_base(sam_template: dict[str, Any]) -> None:
+    outputs = sam_template["Outputs"]
+    globals_base = sam_template["Globals"]["Function"]["Environment"]["Variables"]["PUBLIC_BASE_URL"]
+
+    for name in ("SignupPageUrl", "SignupFormAction"):
+        assert outputs[name]["Value"]["Fn::Sub"][1]["Base"] == globals_base, name
