@@ -20,7 +20,9 @@ class Settings(BaseModel):
     # The person-id key (never rotated) and the signing keys (rotated): shared/domain/tokens.py.
     token_secret_arn: str = Field(alias="TOKEN_SECRET_ARN")
     signing_keys_secret_arn: str = Field(alias="SIGNING_KEYS_SECRET_ARN")
-    public_base_url: str = Field(alias="PUBLIC_BASE_URL")
+    # Empty (the template's PublicBaseUrl left empty, no custom domain): ApiFunction uses the API's
+    # own URL as each request shows it (observe_base_url); the other functions are always given one.
+    public_base_url: str = Field(default="", alias="PUBLIC_BASE_URL")
     sender_address: str = Field(default="events@example.org", alias="SENDER_ADDRESS")
     sender_name: str = Field(default="Conversations on Co-production", alias="SENDER_NAME")
     ses_configuration_set: str = Field(default="", alias="SES_CONFIGURATION_SET")
@@ -67,6 +69,21 @@ def get_settings() -> Settings:
 
 def reset_settings() -> None:
     get_settings.cache_clear()
+
+
+def observe_base_url(request_context: dict[str, object]) -> None:
+    """Links are built from PUBLIC_BASE_URL, else from the API's own URL as API Gateway reports it.
+
+    Read from requestContext (domainName and stage, set by API Gateway, never by the caller's Host
+    header), so ApiFunction needs no template reference to its own API, which would be circular.
+    """
+    settings = get_settings()
+    domain = request_context.get("domainName")
+    if settings.public_base_url or not isinstance(domain, str) or not domain:
+        return
+    stage = request_context.get("stage")
+    path = f"/{stage}" if isinstance(stage, str) and stage not in ("", "$default") else ""
+    settings.public_base_url = f"https://{domain}{path}"
 
 
 def join_hosts() -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from functions.api import routes_events, routes_join, routes_people, routes_sign
 from functions.api.pages import render
 from functions.api.web import fields_from_errors, html_response, json_response, logger, prefers_html
 from shared.boundary import JsonObject
+from shared.config import observe_base_url
 from shared.domain.errors import DomainError, NotFound, Unavailable, ValidationFailed
 from shared.observability import count, metrics_for, take_unreadable
 
@@ -100,6 +101,7 @@ def openapi() -> Response[str]:
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: JsonObject, context: LambdaContext) -> JsonObject:
+    observe_base_url(event.get("requestContext", {}))  # when PUBLIC_BASE_URL is empty
     http = event.get("requestContext", {}).get("http", {})
     head = http.get("method") == "HEAD"
     if head:

@@ -18,6 +18,9 @@ class Links:
     def __init__(self, base_url: str, keys: Keys) -> None:
         self.base = base_url.rstrip("/")
         self.keys = keys
+        if not urlsplit(self.base).hostname:
+            # Every emailed link would be relative, so broken: say so loudly instead.
+            raise ValueError(f"links need an absolute base URL (PUBLIC_BASE_URL), not {base_url!r}")
 
     @property
     def uid_domain(self) -> str:

@@ -435,11 +435,16 @@ def test_alarms_reach_cloudwatch_and_an_optional_email_address(
 ) -> None:
     resources = cfn_template["Resources"]
     (topic_policy,) = resources_of_type(cfn_template, "AWS::SNS::TopicPolicy").values()
-    (statement,) = topic_policy["Properties"]["PolicyDocument"]["Statement"]
+    statements = topic_policy["Properties"]["PolicyDocument"]["Statement"]
+    # CloudWatch's alarms, and the monthly budget (tests/template/test_template_console_access.py).
+    (statement,) = [s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
     subscription = resources["AlertEmailSubscription"]
 
     assert topic_policy["Properties"]["Topics"] == [{"Ref": "AlarmTopic"}]
-    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert {s["Principal"]["Service"] for s in statements} == {
+        "cloudwatch.amazonaws.com",
+        "budgets.amazonaws.com",
+    }
     assert statement["Action"] == "sns:Publish"
     # CloudWatch cannot use the AWS-managed SNS key, so the topic is not put under it.
     assert "KmsMasterKeyId" not in resources["AlarmTopic"]["Properties"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from typing import Any
@@ -12,7 +13,9 @@ from shared.config import Settings
 from tests.template.template_support import (
     allowed_actions,
     aws_managed_policy_arns,
+    evaluate,
     grants,
+    parameter_values,
     role_statements,
     transform_template,
 )
@@ -366,15 +369,40 @@ def test_no_function_gets_a_service_wide_wildcard_or_a_broad_managed_policy(
     assert set(aws_managed_policy_arns(cfn_template, function)) <= allowed_managed
 
 
-def test_email_may_only_leave_from_the_sender_identity(sam_template: dict[str, Any]) -> None:
+def test_email_may_only_leave_from_the_sender_address_through_any_identity(
+    sam_template: dict[str, Any],
+) -> None:
     (statement,) = sam_template["Resources"]["SendEmailPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    resources = json.dumps(statement["Resource"])
+    resolved = evaluate(statement, sam_template, parameter_values(sam_template))
+    identity = "arn:aws:ses:eu-west-2:123456789012:identity/"
 
-    assert "identity/${SenderAddress}" in resources
+    def allows(action: str, resource: str, from_address: str) -> bool:
+        """IAM's answer for this one statement: action, resource pattern and StringEquals condition."""
+        return (
+            resolved["Effect"] == "Allow"
+            and action in resolved["Action"]
+            and any(fnmatch.fnmatchcase(resource, pattern) for pattern in resolved["Resource"])
+            and all(
+                {"ses:FromAddress": from_address}.get(key) == value
+                for key, value in resolved["Condition"]["StringEquals"].items()
+            )
+        )
+
+    # Any identity: the sender's address or domain, and in the SES sandbox the recipient's too.
+    assert resolved["Resource"][0] == identity + "*"
+    for checked in ("events@example.org", "example.org", "ada@example.org"):
+        assert allows("ses:SendEmail", identity + checked, "events@example.org"), checked
+        assert allows("ses:SendRawEmail", identity + checked, "events@example.org"), checked
+    # Only ever From SenderAddress (a bare address, so the condition can match it exactly).
+    assert resolved["Condition"] == {"StringEquals": {"ses:FromAddress": "events@example.org"}}
+    assert not allows("ses:SendEmail", identity + "example.org", "ceo@example.org")
+    assert not allows("ses:SendEmail", identity + "example.org", "Events <events@example.org>")
     # The configuration set in use (named by the parameter, or created by the stack) and no other.
-    assert "configuration-set/${ConfigurationSetName}" in resources
-    assert '"ConfigurationSetName": {"Fn::If": ["HasSesConfigurationSet"' in resources
-    assert '"*"' not in resources
+    assert resolved["Resource"][1:] == [
+        "arn:aws:ses:eu-west-2:123456789012:configuration-set/<ConfigurationSet>"
+    ]
+    assert '"ConfigurationSetName": {"Fn::If": ["HasSesConfigurationSet"' in json.dumps(statement["Resource"])
+    assert "*" not in resolved["Action"] and "*" not in resolved["Resource"]
 
 
 # --- Sending ----------------------------------------------------------------------------------
