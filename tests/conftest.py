@@ -48,6 +48,18 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Real moto resources from template.yaml, the functions' environment, a frozen clock."""
-    with moto_stack(monkeypatch) as stack:
+    """Real moto resources from template.yaml, the functions' environment, a frozen clock.
+
+    Every AWS call a handler makes meanwhile is judged against that function's own statements in
+    template.yaml, with the ARNs it touches (`infra.testkit.iam_check`): a test whose handlers
+    needed a permission their policy lacks fails, naming it."""
+    from infra.testkit import PARAMETERS
+    from infra.testkit.iam import function_policies
+    from infra.testkit.iam_check import denied, recording
+
+    with moto_stack(monkeypatch) as stack, recording(function_policies(stack, PARAMETERS)) as calls:
         yield stack
+    lacking = denied(calls)
+    assert not lacking, "a function's IAM policy in template.yaml lacks what it needed:\n" + "\n".join(
+        lacking
+    )
