@@ -6,6 +6,7 @@ benchmarks use too."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -59,6 +60,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
     with moto_stack(monkeypatch) as stack, recording(function_policies(stack, PARAMETERS)) as calls:
         yield stack
+    if os.environ.get("IAM_USED_LOG"):  # `IAM_USED_LOG=path pytest tests/integration`: what was used
+        with open(os.environ["IAM_USED_LOG"], "a", encoding="utf-8") as log:
+            log.writelines(f"{c.function} {n.action} {n.resources[0]}\n" for c in calls for n in c.needs)
     lacking = denied(calls)
     assert not lacking, "a function's IAM policy in template.yaml lacks what it needed:\n" + "\n".join(
         lacking
