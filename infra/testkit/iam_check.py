@@ -16,15 +16,19 @@ than guessed at.
 from __future__ import annotations
 
 import fnmatch
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import getaddresses, parseaddr
+from pathlib import Path
 from typing import Any
 
 from infra.testkit import ACCOUNT
 from infra.testkit.iam import FunctionPolicy, Statement
+
+REPO_ROOT = str(Path(__file__).resolve().parents[2]) + os.sep
 
 
 @dataclass(frozen=True)
@@ -237,12 +241,14 @@ def _ses(operation: str, params: dict[str, Any], region: str) -> tuple[list[Need
 
 
 def _calling_function(packages: dict[str, str]) -> str | None:
+    """The function whose handler folder (in this repository) is on the stack, if any."""
     frame = sys._getframe(2)
     while frame is not None:
-        filename = frame.f_code.co_filename.replace("\\", "/")
-        for package, function in packages.items():
-            if f"/{package}" in filename:
-                return function
+        filename = frame.f_code.co_filename
+        if filename.startswith(REPO_ROOT):
+            for package, function in packages.items():
+                if filename.startswith(package, len(REPO_ROOT)):
+                    return function
         frame = frame.f_back  # type: ignore[assignment]
     return None
 
