@@ -6,6 +6,7 @@ benchmarks use too."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,6 +49,21 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Real moto resources from template.yaml, the functions' environment, a frozen clock."""
-    with moto_stack(monkeypatch) as stack:
+    """Real moto resources from template.yaml, the functions' environment, a frozen clock.
+
+    Every AWS call a handler makes meanwhile is judged against that function's own statements in
+    template.yaml, with the ARNs it touches (`infra.testkit.iam_check`): a test whose handlers
+    needed a permission their policy lacks fails, naming it."""
+    from infra.testkit import PARAMETERS
+    from infra.testkit.iam import function_policies
+    from infra.testkit.iam_check import denied, recording
+
+    with moto_stack(monkeypatch) as stack, recording(function_policies(stack, PARAMETERS)) as calls:
         yield stack
+    if os.environ.get("IAM_USED_LOG"):  # `IAM_USED_LOG=path pytest tests/integration`: what was used
+        with open(os.environ["IAM_USED_LOG"], "a", encoding="utf-8") as log:
+            log.writelines(f"{c.function} {n.action} {n.resources[0]}\n" for c in calls for n in c.needs)
+    lacking = denied(calls)
+    assert not lacking, "a function's IAM policy in template.yaml lacks what it needed:\n" + "\n".join(
+        lacking
+    )

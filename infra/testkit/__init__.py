@@ -5,7 +5,9 @@
 - `infra.testkit.stack`: real moto resources created from template.yaml with the functions'
   environment and a frozen clock (the `aws` fixture of tests/conftest.py wraps it);
 - `infra.testkit.morning`: the morning send driven as Lambda would: registrants in bulk, the
-  scheduler's invocation, the SQS event source (the only testkit code that writes raw table items).
+  scheduler's invocation, the SQS event source (the only testkit code that writes raw table items);
+- `infra.testkit.iam` and `infra.testkit.iam_check`: each function's IAM statements from
+  template.yaml, and every AWS call a handler makes judged against them (the `aws` fixture).
 
 The constants below are what the tests assert against (addresses, URLs, the frozen "now").
 """
