@@ -13,12 +13,11 @@ not go to it (`messages_failed`): the one conditional write that makes a send ex
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from shared.domain.models import RegistrationStatus
+from shared.domain.models import RegistrationStatus, as_typed, first_hidden
 from shared.domain.people import Person, Registration
 
 Audience = Literal["registered", "waitlisted", "everyone", "attended", "not_attended"]
@@ -106,23 +105,6 @@ class Bulletin:
 
 # Pasted from a word processor or a web page, these are what the admin sees as line breaks.
 _LINE_BREAKS = str.maketrans({"\u2028": "\n", "\u2029": "\n\n", "\u0085": "\n"})
-# Zero-width (non-)joiners: emoji sequences and scripts such as Persian and Hindi need them.
-_JOINERS = "\u200c\u200d"
-
-
-def as_typed(text: str) -> str:
-    """Spaces of every width (no-break, thin, ideographic) as the plain spaces the admin sees."""
-    return "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in text)
-
-
-def first_hidden(text: str, allowed: str) -> str:
-    """Where the first character nobody can see (a control, format or line-break character not in
-    `allowed`) is, in words an admin can act on; "" when there is none."""
-    for place, ch in enumerate(text, start=1):
-        if not ch.isprintable() and ch not in allowed and ch not in _JOINERS:
-            name = unicodedata.name(ch, "a control character")
-            return f"U+{ord(ch):04X} ({name}) at character {place}"
-    return ""
 
 
 def check_subject(value: str) -> str:

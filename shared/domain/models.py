@@ -73,6 +73,32 @@ def has_control_characters(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
+# --- what an admin typed: shared by event titles and messages' subjects and words ---------------
+
+# Zero-width (non-)joiners: emoji sequences and scripts such as Persian and Hindi need them.
+JOINERS = "\u200c\u200d"
+
+
+def as_typed(text: str) -> str:
+    """Spaces of every width (no-break, thin, ideographic) as the plain spaces the admin sees."""
+    return "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in text)
+
+
+def first_hidden(text: str, allowed: str) -> str:
+    """Where the first character nobody can see (a control, format or line-break character not in
+    `allowed`) is, in words an admin can act on; "" when there is none."""
+    for place, ch in enumerate(text, start=1):
+        if not ch.isprintable() and ch not in allowed and ch not in JOINERS:
+            name = unicodedata.name(ch, "a control character")
+            return f"U+{ord(ch):04X} ({name}) at character {place}"
+    return ""
+
+
+# Invisible characters pasted from word processors that change nothing a reader sees: soft hyphen,
+# zero-width space, word joiner, byte-order mark, left-to-right and right-to-left marks.
+INVISIBLE_MARKS = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff\u200e\u200f"))
+
+
 class Event(BaseModel):
     id: str
     title: str

@@ -19,10 +19,9 @@ from pydantic import (
 )
 
 from shared.config import join_hosts
-from shared.domain.bulletins import as_typed, first_hidden
 from shared.domain.errors import ValidationFailed
 from shared.domain.join_urls import JoinUrlRefused, check_join_url
-from shared.domain.models import Event
+from shared.domain.models import INVISIBLE_MARKS, Event, as_typed, first_hidden
 from shared.domain.timefmt import day_in_words
 
 DEFAULT_DURATION = 90
@@ -39,11 +38,6 @@ def zone_of(name: str) -> ZoneInfo:
     # OSError: a name too long for a file name, or a folder of zones ("Europe"), found by fuzzing
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError("is not a known IANA time zone, like Europe/London") from None
-
-
-# Invisible characters pasted from word processors that change nothing a reader sees: soft hyphen,
-# zero-width space, word joiner, byte-order mark, left-to-right and right-to-left marks.
-_DROPPED = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff\u200e\u200f"))
 
 
 class EventFields(BaseModel):
@@ -101,7 +95,7 @@ class EventFields(BaseModel):
         # separator is refused, naming it.
         if value is None:
             return value
-        title = as_typed(value).translate(_DROPPED).strip()
+        title = as_typed(value).translate(INVISIBLE_MARKS).strip()
         if hidden := first_hidden(title, ""):
             raise ValueError(
                 f"must be one line with no hidden characters: it has {hidden}; type it again "
