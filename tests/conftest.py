@@ -51,15 +51,21 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Real moto resources from template.yaml, the functions' environment, a frozen clock.
 
-    Every AWS call a handler makes meanwhile is judged against that function's own statements in
-    template.yaml, with the ARNs it touches (`infra.testkit.iam_check`): a test whose handlers
-    needed a permission their policy lacks fails, naming it."""
-    from infra.testkit import PARAMETERS
+    Permissions are enforced twice. Each handler runs with credentials for its own role, built
+    from template.yaml, under moto's IAM access control (`infra.testkit.permissions`: actions
+    only), so a missing action fails the call as AccessDenied. And every AWS call a handler makes
+    is judged against that function's own statements with the ARNs it touches and the condition
+    keys it carries (`infra.testkit.iam_check`): a test whose handlers needed a permission their
+    policy lacks fails, naming it."""
+    from infra.testkit import PARAMETERS, REGION
     from infra.testkit.iam import function_policies
     from infra.testkit.iam_check import denied, recording
+    from infra.testkit.permissions import enforced
 
-    with moto_stack(monkeypatch) as stack, recording(function_policies(stack, PARAMETERS)) as calls:
-        yield stack
+    with moto_stack(monkeypatch) as stack:
+        policies = function_policies(stack, PARAMETERS)
+        with enforced(policies, REGION), recording(policies) as calls:
+            yield stack
     if os.environ.get("IAM_USED_LOG"):  # `IAM_USED_LOG=path pytest tests/integration`: what was used
         with open(os.environ["IAM_USED_LOG"], "a", encoding="utf-8") as log:
             log.writelines(f"{c.function} {n.action} {n.resources[0]}\n" for c in calls for n in c.needs)

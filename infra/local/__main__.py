@@ -9,11 +9,13 @@
 Ready when `GET /events` answers 200. Ctrl-C (or SIGTERM) stops it.
 
 Environment: PORT (3000; 0 picks a free port), SEED (1), SIGNUP_LIMITS (on; `off` for load
-tests), SENDER_ADDRESS (events@example.org), ALLOWED_ORIGINS (the template's AllowedOrigins,
-for CORS), API_THROTTLING_RATE_LIMIT and API_THROTTLING_BURST_LIMIT (the template's 25 and 50:
-the HTTP API's throttling, emulated), LOCAL_CONCURRENCY (1 invocation at a time per function),
-LOCAL_ACCESS_LOG (on). Any other template parameter as its name in UPPER_SNAKE (NOTICES_EMAIL
-for NoticesEmail, ALERT_EMAIL for AlertEmail, ...).
+tests), IAM (off; `on` runs each function with its own role's permissions, enforced by moto:
+`infra.testkit.permissions`), SENDER_ADDRESS (events@example.org), ALLOWED_ORIGINS (the
+template's AllowedOrigins, for CORS), API_THROTTLING_RATE_LIMIT and API_THROTTLING_BURST_LIMIT
+(the template's 25 and 50: the HTTP API's throttling, emulated), LOCAL_CONCURRENCY (1
+invocation at a time per function), LOCAL_ACCESS_LOG (on). Switches take on/off, true/false,
+1/0. Any other template parameter as its name in UPPER_SNAKE (NOTICES_EMAIL for NoticesEmail,
+ALERT_EMAIL for AlertEmail, ...).
 """
 
 from __future__ import annotations
@@ -23,14 +25,13 @@ import os
 import re
 import signal
 import sys
+from contextlib import ExitStack
 from typing import Any
+
+from infra.local.switches import switch
 
 REGION = "eu-west-2"
 HOST = "127.0.0.1"
-
-
-def _off(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"0", "off", "false", "no"}
 
 
 def point_aws_at(endpoint: str) -> None:
@@ -115,11 +116,12 @@ def main() -> int:
     base_url = f"http://{HOST}:{httpd.port}"
     moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
     pump = None
+    held = ExitStack()  # what lives as long as the stack: the enforcement of permissions
     try:
         moto.start()
         moto_host, moto_port = moto.get_host_and_port()
         point_aws_at(f"http://{moto_host}:{moto_port}")
-        pump, seeded = _start_stack(httpd, base_url)
+        pump, seeded, permissions = _start_stack(httpd, base_url, held)
         print(
             f"\nConversations on Co-production: local stack at {base_url}\n"
             f"  Sign-up page   {base_url}/signup\n"
@@ -129,7 +131,8 @@ def main() -> int:
             f'                   -d \'{{"action": "list_events"}}\'\n'
             f'  Clock          curl -X PUT {base_url}/_local/clock -d \'{{"now": "2026-12-09T07:00:00Z"}}\'\n'
             f"AWS (moto) at http://{moto_host}:{moto_port}; {seeded} demo events; "
-            f"sign-up limits {'off' if _off(os.environ.get('SIGNUP_LIMITS')) else 'on'}. Ctrl-C stops.\n",
+            f"sign-up limits {'on' if switch('SIGNUP_LIMITS', True) else 'off'}.\n"
+            f"{permissions}\nCtrl-C stops.\n",
             flush=True,
         )
         httpd.serve_forever(poll_interval=0.2)
@@ -139,6 +142,7 @@ def main() -> int:
         httpd.server_close()
         if pump is not None:
             pump.stop()
+        held.close()
         moto.stop()
     print("Stopped.", flush=True)
     return 0
@@ -167,7 +171,26 @@ def parameters_from_environment(template: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
+def _credentials_file(enforcement: Any, held: ExitStack) -> str:
+    """With permissions enforced, moto answers only the credentials it issued: the local user's go
+    in a shared-credentials file (owner-only, removed when the stack stops) for the AWS CLI and
+    the tests to read moto with."""
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(held.enter_context(tempfile.TemporaryDirectory(prefix="co-production-local-")))
+    path = folder / "credentials"
+    keys = enforcement.credentials_for(None)
+    path.touch(mode=0o600)
+    path.write_text(
+        f"[local-stack]\naws_access_key_id = {keys.access_key}\naws_secret_access_key = {keys.secret_key}\n"
+    )
+    return str(path)
+
+
+def _start_stack(httpd: Any, base_url: str, held: ExitStack) -> tuple[Any, int, str]:
+    """Create the stack, the functions and the adapter; returns the queue pump, how many demo
+    events were seeded and the start-up line about permissions."""
     import boto3
 
     from infra.local.functions import Invoker, functions_from_template
@@ -201,9 +224,9 @@ def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
             parameters[name] = os.environ[variable]
     parameters = {**parameters_from_environment(template), **parameters}
     stack = create_stack(parameters, region=REGION, template=template)
-    limits = os.environ.get("SIGNUP_LIMITS")
+    limits = switch("SIGNUP_LIMITS", True)
     os.environ.update(stack.environment)
-    os.environ["SIGNUP_LIMITS"] = "off" if _off(limits) else "on"
+    os.environ["SIGNUP_LIMITS"] = "on" if limits else "off"
     functions = functions_from_template(template)
     all_parameters = {**parameter_defaults(template), **parameters}
     for warning in export_function_environment(template, functions, stack, all_parameters):
@@ -211,6 +234,14 @@ def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
     config.reset_settings()
     aws.reset_clients()
     services.reset()
+    permissions = "permissions: not enforced (any function may do anything; IAM=on enforces each one's role)"
+    if switch("IAM", False):
+        from infra.testkit.iam import function_policies
+        from infra.testkit.permissions import ENFORCED_LINE, enforced
+
+        enforcement = held.enter_context(enforced(function_policies(stack, all_parameters), REGION))
+        credentials = _credentials_file(enforcement, held)
+        permissions = f"{ENFORCED_LINE}\n  moto credentials  {credentials} (profile local-stack)"
 
     account_id = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
     invoker = Invoker(
@@ -233,7 +264,7 @@ def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
     )
 
     seeded = 0
-    if _off(os.environ.get("SEED", "1")):
+    if not switch("SEED", True):
         pass
     elif "AdminFunction" not in functions:
         print("seed: template.yaml has no AdminFunction yet; no demo events", file=sys.stderr)
@@ -249,7 +280,7 @@ def _start_stack(httpd: Any, base_url: str) -> tuple[Any, int]:
         mappings_from_template(functions, stack.physical, stack.arns), invoker.invoke, region=REGION
     )
     pump.start()
-    return pump, seeded
+    return pump, seeded, permissions
 
 
 if __name__ == "__main__":

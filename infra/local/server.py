@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import secrets
 import sys
@@ -40,6 +39,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra.local.functions import FunctionError, Invoker, UnknownFunction
 from infra.local.outbox import Outbox, render_html
+from infra.local.switches import switch
 from infra.local.throttle import TokenBucket
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -627,7 +627,7 @@ class LocalHttpServer(ThreadingHTTPServer):
     ) -> None:
         super().__init__(address, _RequestHandler)
         self.gateway: Gateway = gateway  # type: ignore[assignment] - set before serving
-        self.quiet = quiet or os.environ.get("LOCAL_ACCESS_LOG", "on").lower() in {"off", "0", "false"}
+        self.quiet = quiet or not switch("LOCAL_ACCESS_LOG", True)
 
     @property
     def port(self) -> int:

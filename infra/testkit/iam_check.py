@@ -240,9 +240,9 @@ def _ses(operation: str, params: dict[str, Any], region: str) -> tuple[list[Need
 # --- recording ---------------------------------------------------------------------------------
 
 
-def _calling_function(packages: dict[str, str]) -> str | None:
+def calling_function(packages: dict[str, str]) -> str | None:
     """The function whose handler folder (in this repository) is on the stack, if any."""
-    frame = sys._getframe(2)
+    frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
         if filename.startswith(REPO_ROOT):
@@ -272,7 +272,7 @@ def recording(policies: dict[str, FunctionPolicy]) -> Iterator[list[Call]]:
     original_presign = signers.generate_presigned_url
 
     def _make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-        function = _calling_function(packages)
+        function = calling_function(packages)
         if function is not None:
             judge(
                 function,
@@ -286,7 +286,7 @@ def recording(policies: dict[str, FunctionPolicy]) -> Iterator[list[Call]]:
     def generate_presigned_url(
         self: Any, ClientMethod: str, Params: Any = None, *args: Any, **kwargs: Any
     ) -> Any:
-        function = _calling_function(packages)
+        function = calling_function(packages)
         if function is not None:
             operation = self.meta.method_to_api_mapping.get(ClientMethod, ClientMethod)
             judge(

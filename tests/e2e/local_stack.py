@@ -151,6 +151,20 @@ class LocalStack:
         assert match, f"the stack did not print its moto endpoint:\n{self.log_tail()}"
         return match.group(1)
 
+    def moto_keys(self) -> dict[str, str]:
+        """Credentials moto answers: the local user's (from the file the stack names, when its
+        permissions are enforced), else any."""
+        import configparser
+
+        match = re.search(
+            r"moto credentials +(\S+) \(profile local-stack\)", self.log_path.read_text(errors="replace")
+        )
+        if not match:
+            return {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        profile = configparser.ConfigParser()
+        profile.read(match.group(1))
+        return dict(profile["local-stack"])
+
     def wait_until_the_outbound_queue_is_empty(self, timeout: float = 15) -> None:
         """Wait (bounded) until the outbound queue holds no message, visible or in flight. The
         queue pump deletes a message only after the function handled it, so from then on
@@ -158,11 +172,7 @@ class LocalStack:
         import boto3
 
         sqs = boto3.client(
-            "sqs",
-            endpoint_url=self.moto_endpoint(),
-            region_name="eu-west-2",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            "sqs", endpoint_url=self.moto_endpoint(), region_name="eu-west-2", **self.moto_keys()
         )
         queue_url = sqs.get_queue_url(QueueName="local-OutboundQueue")["QueueUrl"]
         names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
@@ -204,10 +214,12 @@ def _default_sigint() -> None:
 def start_local_stack(
     log_dir: Path, *, seed: bool = True, extra_env: dict[str, str] | None = None
 ) -> LocalStack:
-    """`python -m infra.local` on a free port; returns once `GET /events` answers 200."""
+    """`python -m infra.local` on a free port, each function under its own role's permissions
+    (`IAM=on`); returns once `GET /events` answers 200."""
     port = free_port()
     log_path = log_dir / f"local-stack-{port}.log"
     env = {**os.environ, "PORT": str(port), "SEED": "1" if seed else "0", "PYTHONUNBUFFERED": "1"}
+    env["IAM"] = "on"
     env.update(extra_env or {})
     log = log_path.open("wb")
     process = subprocess.Popen(

@@ -161,3 +161,36 @@ def test_every_method_gets_the_apps_own_answer_as_deployed(local_stack: LocalSta
     head = local_stack.request("HEAD", "/events")
     assert head.status == 200 and head.body == b""
     assert head.headers["Content-Type"] == "application/json"
+
+
+def test_each_function_runs_under_its_own_role_with_permissions_enforced(local_stack: LocalStack) -> None:
+    """The e2e and browser stacks run as `make run IAM=on`: every flow above passed with each
+    function limited to its own role's actions, and moto refuses credentials it did not issue."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    log = local_stack.log_path.read_text(errors="replace")
+    assert "\npermissions: enforced (each function with its own role from template.yaml" in log
+    stranger = boto3.client(
+        "dynamodb",
+        endpoint_url=local_stack.moto_endpoint(),
+        region_name="eu-west-2",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    try:
+        stranger.list_tables()
+    except ClientError as refused:
+        assert refused.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    else:
+        raise AssertionError("moto answered a caller it never issued credentials to")
+    match = re.search(r"moto credentials +(\S+) \(profile local-stack\)", log)
+    assert match, log
+    assert Path(match.group(1)).stat().st_mode & 0o777 == 0o600  # readable by its owner only
+    local_user = boto3.client(
+        "dynamodb",
+        endpoint_url=local_stack.moto_endpoint(),
+        region_name="eu-west-2",
+        **local_stack.moto_keys(),
+    )
+    assert "local-Table" in local_user.list_tables()["TableNames"]
