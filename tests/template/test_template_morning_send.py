@@ -199,9 +199,12 @@ def test_an_alarm_fires_when_the_morning_send_is_late(
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
-def test_a_heartbeat_check_that_never_reported_counts_as_failing(
+def test_a_heartbeat_check_that_stops_reporting_notifies_but_a_fresh_stack_does_not(
     sam_template: dict[str, Any], cfn_template: dict[str, Any]
 ) -> None:
+    """No data at all leaves the alarm in INSUFFICIENT_DATA: where a new alarm starts (no
+    notification, so no email the afternoon of a deploy) and where it falls to from OK when the
+    check stops reporting, which notifies the alarm topic."""
     alarm = cfn_template["Resources"]["HeartbeatCheckMissingAlarm"]["Properties"]
 
     assert alarm["Namespace"] == metrics_namespace(sam_template)
@@ -211,8 +214,32 @@ def test_a_heartbeat_check_that_never_reported_counts_as_failing(
     assert alarm["Period"] == 86400
     assert alarm["Threshold"] == 1
     assert alarm["ComparisonOperator"] == "LessThanThreshold"
-    assert alarm["TreatMissingData"] == "breaching"
+    assert alarm["TreatMissingData"] == "missing"
+    assert alarm["InsufficientDataActions"] == [{"Ref": "AlarmTopic"}]
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_no_alarm_goes_off_on_a_fresh_stack_that_has_no_data_yet(cfn_template: dict[str, Any]) -> None:
+    """CloudWatch puts an alarm whose every data point is missing in ALARM only when missing data is
+    "breaching"; the default (and "missing") is INSUFFICIENT_DATA, "notBreaching" OK, "ignore" the
+    state it has (a new alarm's INSUFFICIENT_DATA). A fresh deploy has no data for any metric."""
+    after_deploy = {}
+    for logical_id, resource in cfn_template["Resources"].items():
+        if resource["Type"] != "AWS::CloudWatch::Alarm":
+            continue
+        treatment = resource["Properties"].get("TreatMissingData", "missing")
+        after_deploy[logical_id] = {
+            "breaching": "ALARM",
+            "notBreaching": "OK",
+            "ignore": "INSUFFICIENT_DATA",
+            "missing": "INSUFFICIENT_DATA",
+        }[treatment]
+        if after_deploy[logical_id] == "INSUFFICIENT_DATA" and treatment == "missing":
+            # Staying there is quiet; only an alarm that means something by it notifies on it.
+            actions = resource["Properties"].get("InsufficientDataActions", [])
+            assert actions in ([], [{"Ref": "AlarmTopic"}]), logical_id
+    assert len(after_deploy) >= 18
+    assert [name for name, state in after_deploy.items() if state == "ALARM"] == []
 
 
 # --- DispatchFunction -------------------------------------------------------------------------
