@@ -148,27 +148,55 @@ def main() -> int:
     return 0
 
 
-# The HTTP API's stage throttling, emulated by the adapter: the template's defaults unless given.
-THROTTLING_PARAMETERS = {
-    "ApiThrottlingRateLimit": "API_THROTTLING_RATE_LIMIT",
-    "ApiThrottlingBurstLimit": "API_THROTTLING_BURST_LIMIT",
-}
-
-
 def upper_snake(parameter: str) -> str:
     """`NoticesEmail` -> `NOTICES_EMAIL`: the variable `make run` reads a template parameter from."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", parameter).upper()
 
 
 def parameters_from_environment(template: dict[str, Any]) -> dict[str, str]:
-    """Every template parameter given in the environment as its name in UPPER_SNAKE (non-empty);
-    the ones the local stack sets itself (its own URLs) are overridden by the caller."""
+    """Every template parameter given in the environment as its name in UPPER_SNAKE (non-empty),
+    checked as CloudFormation checks it (AllowedValues, AllowedPattern, MinValue/MaxValue): a value
+    `sam deploy` would refuse stops `make run` with the parameter's own ConstraintDescription. A
+    switch (AllowedValues true/false) takes on/off and 1/0 too. The ones the local stack sets
+    itself (its own URLs) are overridden by the caller."""
     found = {}
-    for name in template.get("Parameters", {}):
-        value = os.environ.get(upper_snake(name))
+    for name, spec in template.get("Parameters", {}).items():
+        variable = upper_snake(name)
+        value = os.environ.get(variable)
         if value:
-            found[name] = value
+            found[name] = _checked_parameter(variable, value, spec)
     return found
+
+
+LOOPBACK_HTTP = re.compile(r"http://(127\.0\.0\.1|localhost)(?=[:/?#]|$)")
+
+
+def _as_deployed(value: str) -> str:
+    """A loopback `http://` URL (a website or page on this machine) judged as its https form: the
+    local stack is http itself; anywhere else the template's https-only patterns hold."""
+    return LOOPBACK_HTTP.sub(lambda m: f"https://{m.group(1)}", value)
+
+
+def _checked_parameter(variable: str, value: str, spec: dict[str, Any]) -> str:
+    allowed = [str(v) for v in spec.get("AllowedValues", [])]
+    if sorted(a.lower() for a in allowed) == ["false", "true"]:
+        on = switch(variable, False)
+        return next(a for a in allowed if a.lower() == str(on).lower())
+    why = spec.get("ConstraintDescription")
+    if allowed and value not in allowed:
+        raise SystemExit(f"{variable}={value!r}: {why or 'give one of ' + ', '.join(allowed)}")
+    pattern = spec.get("AllowedPattern")
+    if pattern and not re.fullmatch(pattern, _as_deployed(value)):
+        raise SystemExit(f"{variable}={value!r}: {why or 'does not match ' + pattern}")
+    if spec.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            raise SystemExit(f"{variable}={value!r}: give a number") from None
+        low, high = float(spec.get("MinValue", "-inf")), float(spec.get("MaxValue", "inf"))
+        if not low <= number <= high:
+            raise SystemExit(f"{variable}={value!r}: {why or f'give a number from {low:g} to {high:g}'}")
+    return value
 
 
 def _credentials_file(enforcement: Any, held: ExitStack) -> str:
@@ -212,17 +240,13 @@ def _start_stack(httpd: Any, base_url: str, held: ExitStack) -> tuple[Any, int, 
     template = load_template()
     parameters = {
         "PublicBaseUrl": base_url,
-        "SenderAddress": os.environ.get("SENDER_ADDRESS") or "events@example.org",
+        "SenderAddress": "events@example.org",
         "SignupRedirectUrl": f"{base_url}/_local/thanks",
         # moto has no SES GetAccount: the sender paces itself at this rate (AWS's sandbox is 1/s).
         "SesMaxSendRateFallback": os.environ.get("SES_MAX_SEND_RATE") or "20",
+        # What the environment gives wins (PUBLIC_BASE_URL, SENDER_ADDRESS, SIGNUP_REDIRECT_URL, ...).
+        **parameters_from_environment(template),
     }
-    if os.environ.get("ALLOWED_ORIGINS"):
-        parameters["AllowedOrigins"] = os.environ["ALLOWED_ORIGINS"]
-    for name, variable in THROTTLING_PARAMETERS.items():
-        if os.environ.get(variable):
-            parameters[name] = os.environ[variable]
-    parameters = {**parameters_from_environment(template), **parameters}
     stack = create_stack(parameters, region=REGION, template=template)
     limits = switch("SIGNUP_LIMITS", True)
     os.environ.update(stack.environment)

@@ -52,7 +52,10 @@ def browser() -> Iterator[Any]:
 
 class CharitySite:
     """The charity's own website: static pages served from a folder on another loopback origin
-    (another port), which the local stack lists in AllowedOrigins."""
+    (another port), which the local stack lists in AllowedOrigins and sends a website form's
+    sign-up back to (SignupRedirectUrl: its thanks page)."""
+
+    THANKS = "thanks.html"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -68,6 +71,7 @@ class CharitySite:
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+        self.page(self.THANKS, "<h1>Thank you for signing up</h1>")
 
     def page(self, name: str, body: str) -> str:
         """Publish a page on the site; its URL."""
@@ -92,9 +96,14 @@ def charity_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CharitySi
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory, charity_site: CharitySite) -> Iterator[LocalStack]:
-    # One stack for every browser test; the charity's site may frame its sign-up page.
+    # One stack for every browser test; the charity's site may frame its sign-up page, and a form
+    # on it comes back to its own thanks page (`make run` takes both as the template's parameters).
     stack = start_local_stack(
-        tmp_path_factory.mktemp("browser"), extra_env={"ALLOWED_ORIGINS": charity_site.origin}
+        tmp_path_factory.mktemp("browser"),
+        extra_env={
+            "ALLOWED_ORIGINS": charity_site.origin,
+            "SIGNUP_REDIRECT_URL": f"{charity_site.origin}/{CharitySite.THANKS}",
+        },
     )
     yield stack
     stack.stop()

@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOC = (DOCS / "deploy.md").read_text()
 NAMED = re.compile(r"`([A-Z][A-Za-z0-9]+(?:Function|Alarm|Topic|Secret|Queue))`")
 
 
@@ -55,3 +56,26 @@ def test_the_fixed_costs_count_the_templates_secrets_and_alarms(sam_template):
     assert f"({secrets} secrets)" in DOC
     assert f"({alarms} alarms)" in DOC
     assert f"${alarms * 0.10 + secrets * 0.40:.2f}" in DOC  # the fixed total
+
+
+def test_the_log_groups_the_docs_name_are_the_ones_the_functions_write_to(sam_template):
+    """Each function's LoggingConfig names a log group of the template's; the docs name them by the
+    same pattern (they drifted once: `/aws/lambda/<function>` was never written to)."""
+    resources = sam_template["Resources"]
+    written = {}
+    for name, function in _of_type(sam_template, "AWS::Serverless::Function").items():
+        group = resources[function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]]
+        written[name] = group["Properties"]["LogGroupName"]["Fn::Sub"]
+    guide = (DOCS / "admin-guide.md").read_text()
+
+    assert written == {name: f"/aws/lambda/${{AWS::StackName}}/{name}" for name in written}
+    for doc in (DOC, guide):
+        named = set(re.findall(r"`(/aws/lambda/[^`]+)`", doc))
+        assert "/aws/lambda/<stack name>/<function>" in named
+        assert named - {"/aws/lambda/<stack name>/<function>"} <= {
+            pattern.replace("${AWS::StackName}", "co-production") for pattern in written.values()
+        }, named
+    assert "`/aws/http-api/<stack name>/access`" in DOC
+    assert resources["HttpApiAccessLogGroup"]["Properties"]["LogGroupName"]["Fn::Sub"] == (
+        "/aws/http-api/${AWS::StackName}/access"
+    )

@@ -7,8 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from infra.local.__main__ import parameters_from_environment, upper_snake
-from infra.local.resources import load_template
 from shared.domain.models import Event
 from shared.domain.notice_digest import (
     TIMES_LISTED_PER_EVENT,
@@ -68,18 +66,6 @@ def test_a_digest_lists_each_events_sign_ups_soonest_event_first_and_caps_the_ti
     assert digest_subject(1).endswith(": 1 new sign-up with access needs")
     assert digest_subject(1234).endswith(": 1,234 new sign-ups with access needs")
     assert max(len(digest_subject(n)) for n in (1, 10**6)) <= 100  # SNS's limit for a subject
-
-
-def test_make_run_takes_every_template_parameter_in_upper_snake(monkeypatch):
-    monkeypatch.setenv("NOTICES_EMAIL", "notices@example.org")
-    monkeypatch.setenv("ALERT_EMAIL", "")
-
-    found = parameters_from_environment(load_template())
-
-    assert upper_snake("NoticesEmail") == "NOTICES_EMAIL"
-    assert upper_snake("ApiThrottlingRateLimit") == "API_THROTTLING_RATE_LIMIT"
-    assert found["NoticesEmail"] == "notices@example.org"
-    assert "AlertEmail" not in found  # empty: the template's default stands
 
 
 SNS_MESSAGE_LIMIT = 262_144  # bytes (256 KiB), UTF-8
