@@ -95,3 +95,21 @@ def test_mypy_is_strict_on_shared_and_functions():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert re.search(r"^lint:.*\n(?:\t.*\n)*\t\$\(VENV\)/bin/mypy\s*$", makefile, re.MULTILINE)
     assert re.search(r"^test: .*\blint\b", makefile, re.MULTILINE)
+
+
+def test_no_handler_makes_aws_calls_from_threads_of_its_own():
+    """The tests and the local stack tell which function made an AWS call by its handler folder on
+    the Python stack (infra/testkit/permissions.py and iam_check.py). A call made from a thread
+    the handler started would not have it, would be signed as the stack's all-powerful local user
+    and judged by no one: so no code of ours starts threads. Lift this only with a way to carry
+    the function into the thread."""
+    threaded = {
+        _name(path)
+        for path in CODE
+        if {
+            name
+            for name in _imports(path)
+            if name.split(".")[0] in {"threading", "concurrent", "multiprocessing"}
+        }
+    }
+    assert threaded == set()
