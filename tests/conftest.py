@@ -7,7 +7,8 @@ benchmarks use too."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -57,13 +58,28 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     is judged against that function's own statements with the ARNs it touches and the condition
     keys it carries (`infra.testkit.iam_check`): a test whose handlers needed a permission their
     policy lacks fails, naming it."""
-    from infra.testkit import PARAMETERS, REGION
+    from infra.testkit import PARAMETERS
+
+    with judged_stack(monkeypatch, PARAMETERS) as stack:
+        yield stack
+
+
+@contextmanager
+def judged_stack(
+    monkeypatch: pytest.MonkeyPatch,
+    parameters: Mapping[str, str],
+    prepare: Callable[[Any], None] = lambda stack: None,
+) -> Iterator[Any]:
+    """The `aws` fixture's stack with other template parameters; `prepare(stack)` runs before
+    permissions are enforced (what an admin would have made by hand, such as a restored table)."""
+    from infra.testkit import REGION
     from infra.testkit.iam import function_policies
     from infra.testkit.iam_check import denied, recording
     from infra.testkit.permissions import enforced
 
-    with moto_stack(monkeypatch) as stack:
-        policies = function_policies(stack, PARAMETERS)
+    with moto_stack(monkeypatch, parameters=parameters) as stack:
+        prepare(stack)
+        policies = function_policies(stack, dict(parameters))
         with enforced(policies, REGION), recording(policies) as calls:
             yield stack
     if os.environ.get("IAM_USED_LOG"):  # `IAM_USED_LOG=path pytest tests/integration`: what was used

@@ -15,7 +15,7 @@ template's AllowedOrigins, for CORS), API_THROTTLING_RATE_LIMIT and API_THROTTLI
 (the template's 25 and 50: the HTTP API's throttling, emulated), LOCAL_CONCURRENCY (1
 invocation at a time per function), LOCAL_ACCESS_LOG (on). Switches take on/off, true/false,
 1/0. Any other template parameter as its name in UPPER_SNAKE (NOTICES_EMAIL for NoticesEmail,
-ALERT_EMAIL for AlertEmail, ...).
+ALERT_EMAIL for AlertEmail, ...); RESTORED_TABLE_NAME also creates that table, empty.
 """
 
 from __future__ import annotations
@@ -216,6 +216,18 @@ def _credentials_file(enforcement: Any, held: ExitStack) -> str:
     return str(path)
 
 
+def _create_restored_table(template: dict[str, Any], name: str) -> None:
+    """RESTORED_TABLE_NAME points the functions at a table restored from point-in-time recovery
+    (docs/deploy.md, "Backup and restore"); here nothing was restored, so it is created empty
+    from the stack's own Table's definition, as the runbook leaves a restored one."""
+    if not name:
+        return
+    from infra.local.resources import create_table
+
+    create_table(template["Resources"]["Table"]["Properties"], name, REGION)
+    print(f"table: {name} (RestoredTableName; created empty from Table's definition)", file=sys.stderr)
+
+
 def _start_stack(httpd: Any, base_url: str, held: ExitStack) -> tuple[Any, int, str]:
     """Create the stack, the functions and the adapter; returns the queue pump, how many demo
     events were seeded and the start-up line about permissions."""
@@ -248,6 +260,7 @@ def _start_stack(httpd: Any, base_url: str, held: ExitStack) -> tuple[Any, int, 
         **parameters_from_environment(template),
     }
     stack = create_stack(parameters, region=REGION, template=template)
+    _create_restored_table(template, parameters.get("RestoredTableName", ""))
     limits = switch("SIGNUP_LIMITS", True)
     os.environ.update(stack.environment)
     os.environ["SIGNUP_LIMITS"] = "on" if limits else "off"

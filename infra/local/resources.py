@@ -103,28 +103,14 @@ def create_stack(
     params = {**parameter_defaults(template), **parameters, "AWS::Region": region}
     resources: dict[str, Any] = template["Resources"]
     stack = Stack()
-    dynamodb = boto3.client("dynamodb", region_name=region)
     sqs = boto3.client("sqs", region_name=region)
     secretsmanager = boto3.client("secretsmanager", region_name=region)
 
     for logical, resource in resources.items():
         if resource["Type"] == "AWS::DynamoDB::Table":
-            props = resource["Properties"]
             name = f"{stack_name}-{logical}"
-            args: dict[str, Any] = {
-                "TableName": name,
-                "AttributeDefinitions": props["AttributeDefinitions"],
-                "KeySchema": props["KeySchema"],
-                "BillingMode": props["BillingMode"],
-            }
-            if props.get("GlobalSecondaryIndexes"):
-                args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-            description = dynamodb.create_table(**args)["TableDescription"]
-            ttl = props.get("TimeToLiveSpecification")
-            if ttl:
-                dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
             stack.physical[logical] = name
-            stack.arns[logical] = description["TableArn"]
+            stack.arns[logical] = create_table(resource["Properties"], name, region)
 
     # Queues without a redrive policy first, so dead-letter ARNs exist when others refer to them.
     queues = [(k, r) for k, r in resources.items() if r["Type"] == "AWS::SQS::Queue"]
@@ -187,6 +173,26 @@ def create_stack(
         if resolved is not NO_VALUE:
             stack.environment[name] = str(resolved)
     return stack
+
+
+def create_table(props: dict[str, Any], name: str, region: str) -> str:
+    """A table named `name` with a template table's keys, indexes, billing mode and TTL (what moto
+    holds of its properties). Also what a point-in-time restore looks like here, once the runbook
+    has set TTL on it (docs/deploy.md, "Backup and restore"). Returns its ARN."""
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    args: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props["BillingMode"],
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    description = dynamodb.create_table(**args)["TableDescription"]
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    return str(description["TableArn"])
 
 
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:

@@ -79,3 +79,26 @@ def test_the_log_groups_the_docs_name_are_the_ones_the_functions_write_to(sam_te
     assert resources["HttpApiAccessLogGroup"]["Properties"]["LogGroupName"]["Fn::Sub"] == (
         "/aws/http-api/${AWS::StackName}/access"
     )
+
+
+def _section(title: str) -> str:
+    start = DOC.index(f"## {title}")
+    end = DOC.find("\n## ", start + 1)
+    return DOC[start : end if end != -1 else None]
+
+
+def test_the_restore_runbook_names_the_templates_parameter_ttl_attribute_and_outputs(sam_template):
+    runbook = _section("10. Backup and restore")
+    table = sam_template["Resources"]["Table"]["Properties"]
+    ttl = table["TimeToLiveSpecification"]["AttributeName"]
+
+    assert "RestoredTableName" in sam_template["Parameters"]
+    assert "**Parameter RestoredTableName**" in runbook
+    assert f"AttributeName={ttl}" in runbook and f"`{ttl}`" in runbook
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert "PointInTimeRecoveryEnabled=true" in runbook
+    assert table["DeletionProtectionEnabled"] is True and "--deletion-protection-enabled" in runbook
+    assert "Tags" not in table and "StreamSpecification" not in table  # "no tags and no stream"
+    outputs = set(re.findall(r"`([A-Z][A-Za-z]+)` output", runbook))
+    assert outputs == {"TableName", "UnusedStackTableName"}
+    assert outputs <= set(sam_template["Outputs"])

@@ -254,7 +254,6 @@ def test_dispatch_function_queues_sends_but_can_neither_scan_nor_delete(cfn_temp
         "dynamodb:getitem",
         "dynamodb:batchgetitem",
         "dynamodb:query",
-        "dynamodb:putitem",
         "dynamodb:updateitem",
         "dynamodb:batchwriteitem",
     }
@@ -383,7 +382,7 @@ def test_ses_events_are_retried_and_kept_when_they_cannot_be_handled(cfn_templat
 def test_ses_events_function_only_updates_people(cfn_template: dict[str, Any]) -> None:
     statements = role_statements(cfn_template, "SesEventsFunction")
 
-    assert dynamodb_actions(statements) == {"dynamodb:getitem", "dynamodb:updateitem", "dynamodb:putitem"}
+    assert dynamodb_actions(statements) == {"dynamodb:updateitem"}
     assert grants(statements, "secretsmanager:GetSecretValue")
     for forbidden in ("dynamodb:Scan", "dynamodb:Query", "dynamodb:DeleteItem", "ses:SendRawEmail"):
         assert not grants(statements, forbidden), forbidden

@@ -16,6 +16,7 @@ ADDRESSES = ["SenderAddress", "AlertEmail", "NoticesEmail"]
 URLS = ["PublicBaseUrl", "SignupRedirectUrl", "PrivacyNoticeUrl"]
 LISTS = ["AllowedOrigins", "JoinUrlHosts"]
 HOSTS = ["CustomDomainName", "CertificateArn"]
+NAMES = ["RestoredTableName"]
 
 GOOD = {
     "SenderAddress": ["events@example.org", "first.last+events@mail.example.co.uk", "o'brien@example.org"],
@@ -34,6 +35,7 @@ GOOD = {
     "JoinUrlHosts": ["", "meet.example.org", "meet.example.org,teams.microsoft.com"],
     "CustomDomainName": ["", "events.example.org"],
     "CertificateArn": ["", f"arn:aws:acm:eu-west-2:123456789012:certificate/{'0a1b2c3d-' * 3}4444"],
+    "RestoredTableName": ["", "abc", "conversations-restored-20261130", "My_Table.v2", "t" * 255],
 }
 
 BAD = {
@@ -64,6 +66,14 @@ BAD = {
     "JoinUrlHosts": ["https://meet.example.org", "Meet.Example.org", "meet.example.org, zoom.us", "local"],
     "CustomDomainName": ["https://events.example.org", "events.example.org/", "Events.Example.org"],
     "CertificateArn": ["certificate/abc", "arn:aws:iam::123456789012:role/x"],
+    "RestoredTableName": [
+        "ab",
+        "t" * 256,
+        "restored table",
+        "arn:aws:dynamodb:eu-west-2:123456789012:table/restored",
+        "restored/index",
+        "restored-table\n",
+    ],
 }
 
 
@@ -73,7 +83,7 @@ def pattern_of(sam_template: dict[str, Any], name: str) -> str:
     return str(parameter["AllowedPattern"])
 
 
-@pytest.mark.parametrize("name", ADDRESSES + URLS + LISTS + HOSTS)
+@pytest.mark.parametrize("name", ADDRESSES + URLS + LISTS + HOSTS + NAMES)
 def test_every_address_url_and_list_parameter_has_a_pattern_explained_in_plain_words(
     sam_template: dict[str, Any], name: str
 ) -> None:
