@@ -112,6 +112,13 @@ def function_policies(stack: Any, parameters: dict[str, str]) -> dict[str, Funct
     return policies
 
 
+def without_action(policy: FunctionPolicy, action: str) -> tuple[FunctionPolicy, int]:
+    """`policy` with every statement granting `action` taken out, and how many were: what a test
+    does to show that a flow needs that action."""
+    kept = tuple(s for s in policy.statements if action not in _as_list(s.get("Action", [])))
+    return FunctionPolicy(policy.logical_id, policy.package, kept), len(policy.statements) - len(kept)
+
+
 def pseudo_parameters() -> dict[str, str]:
     return {
         "AWS::Region": REGION,

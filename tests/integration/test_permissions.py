@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from infra.testkit import PARAMETERS
-from infra.testkit.iam import function_policies
+from infra.testkit.iam import function_policies, without_action
 from infra.testkit.iam_check import denied, recording
 from infra.testkit.stack import moto_stack
 from tests.integration.helpers import create_event, sign_up
@@ -34,11 +34,8 @@ def test_a_statement_taken_out_of_a_policy_fails_the_flow_that_needed_it(monkeyp
     with moto_stack(monkeypatch) as stack:
         policies = function_policies(stack, PARAMETERS)
         api = policies["ApiFunction"]
-        without_secrets = tuple(
-            s for s in api.statements if "secretsmanager:GetSecretValue" not in s["Action"]
-        )
-        assert len(without_secrets) == len(api.statements) - 2
-        policies["ApiFunction"] = dataclasses.replace(api, statements=without_secrets)
+        policies["ApiFunction"], removed = without_action(api, "secretsmanager:GetSecretValue")
+        assert removed == 2
         with recording(policies) as calls:
             event_id = create_event("Co-production in a Digital World", "2026-12-09T14:00:00")
             sign_up([event_id])

@@ -5,7 +5,6 @@ signs as, and what the local statements are."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from infra.testkit import PARAMETERS, REGION
-from infra.testkit.iam import function_policies
+from infra.testkit.iam import function_policies, without_action
 from infra.testkit.permissions import LOCAL_USER, enforced, local_statements, policy_name, role_name
 from infra.testkit.stack import moto_stack
 from tests.integration.helpers import create_event, sign_up
@@ -37,11 +36,8 @@ def test_without_an_action_its_role_lacks_the_flow_fails_as_in_aws(monkeypatch):
     with moto_stack(monkeypatch) as stack:
         policies = function_policies(stack, PARAMETERS)
         api = policies["ApiFunction"]
-        without_secrets = tuple(
-            s for s in api.statements if "secretsmanager:GetSecretValue" not in s["Action"]
-        )
-        assert len(without_secrets) == len(api.statements) - 2
-        policies["ApiFunction"] = dataclasses.replace(api, statements=without_secrets)
+        policies["ApiFunction"], removed = without_action(api, "secretsmanager:GetSecretValue")
+        assert removed == 2
         with enforced(policies, REGION):
             event_id = create_event("Co-production in a Digital World", "2026-12-09T14:00:00")
             refused = sign_up([event_id])
