@@ -127,7 +127,7 @@ def send_follow_up(request: SendFollowUp) -> JsonObject:
                 "code": "nobody_attended",
                 "message": "Nobody opened their join link during this event, so everyone with a "
                 "place gets the we-missed-you note. If people joined another way (the meeting ID, "
-                "by phone), check this with \"dry_run\": true before you send.",
+                'by phone), check this with "dry_run": true before you send.',
             }
         ]
     if outcome.already_sent:
