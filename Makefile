@@ -86,9 +86,8 @@ venv: $(VENV_STAMP) ## Create or update .venv from pyproject.toml (reinstalls wh
 run: $(VENV_STAMP) ## Run the whole system locally on moto (PORT=3000, SEED=0 skips demo data, SIGNUP_LIMITS=off)
 	PORT=$(PORT) SEED=$(SEED) SIGNUP_LIMITS=$(SIGNUP_LIMITS) $(VENV_PY) -m infra.local
 
-lint: $(VENV_STAMP) ## ruff (checks and formatting) and mypy
+lint: $(VENV_STAMP) ## ruff and mypy
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 test: $(VENV_STAMP) $(OLDEST_STAMP) tools-checkov tools-schemathesis lint ## Lint, check template.yaml offline, run every test
