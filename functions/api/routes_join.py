@@ -18,7 +18,7 @@ router = APIGatewayHttpRouter()
 # Shares Powertools' one metric set; functions/api/handler.py flushes it with service=api.
 metrics = metrics_for("api")
 
-BAD_LINK = "That link is not valid. Please use the link in your email for this conversation."
+BAD_LINK = "That link does not work. Please use the link in your email."
 
 
 @router.get("/join/<token>", summary="Personal join link: redirects to the conversation's Zoom meeting")

@@ -26,7 +26,7 @@ from shared.domain.tokens import Purpose
 
 router = APIGatewayHttpRouter()
 
-BAD_LINK = "That link is not valid. It may be incomplete, or out of date. You can ask for a new one."
+BAD_LINK = "That link does not work. It may be cut short, or too old. You can ask for a new one."
 
 
 def _person_from(token: str | None, purpose: Purpose) -> str:

@@ -231,7 +231,7 @@ def test_new_zoom_details_after_the_links_went_out_email_each_registrant_once_wi
         assert f"Meeting ID: {NEW_ZOOM['zoom_meeting_id']}" in text
         assert f"Passcode: {NEW_ZOOM['zoom_passcode']}" in text
         assert "https://events.example.org/join/" in text
-        assert "it now takes you to the new meeting" in flat(text)
+        assert "It now takes you to the new meeting" in flat(text)
         assert OLD_TIME in text
         # Only the personal link: never the raw Zoom URL, and no calendar file (the time stands)
         assert "zoom.us" not in message.as_string()

@@ -212,7 +212,7 @@ def test_the_messages_only_unsubscribe_stops_messages_but_keeps_the_place_and_th
     token = token_from(str(first["List-Unsubscribe"]), "/unsubscribe/messages")
 
     page = call_api("GET", "/unsubscribe/messages", query={"token": token}, headers={"accept": "text/html"})
-    assert page.status == 200 and "<form" in page.body and "join links" in page.body
+    assert page.status == 200 and "<form" in page.body and "Zoom links" in page.body
     done = call_api(
         "POST",
         "/unsubscribe/messages",

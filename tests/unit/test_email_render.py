@@ -191,7 +191,7 @@ def test_confirmation_gives_time_in_words_description_calendar_links_and_manage_
         assert "Wednesday 9 December 2026, 2:00pm to 3:30pm UK time (GMT)" in body
         assert "How can digital tools help us work together as equals?" in body
         assert "You have a place." in body
-        assert "We will email you the Zoom link on the morning of the conversation." in " ".join(body.split())
+        assert "On the morning of the event, we will email you the Zoom link." in " ".join(body.split())
         assert "https://calendar.google.com/calendar/render?" in body
         assert "https://outlook.live.com/calendar/0/deeplink/compose?" in body
         assert f"{BASE}/events/ev1" in body
@@ -263,7 +263,7 @@ def test_sign_up_for_three_events_lists_each_with_its_own_calendar_file():
     for title in ("Co-production in a Digital World", "When to re-balance the power?", "Employing people"):
         assert title in text
     assert "Conversation 3 of 3:" in text
-    assert "on the morning of the conversations" in " ".join(text.split())
+    assert "On the morning of each event, we will email you the Zoom link." in " ".join(text.split())
 
 
 def test_waitlisted_event_says_so_and_promises_an_email_if_a_place_comes_up():
@@ -296,7 +296,7 @@ def test_mixed_statuses_each_read_correctly_and_only_places_get_calendar_files()
     flat = " ".join(text_of(message).split())
     assert "You have a place." in flat
     assert "you are on the waiting list" in flat
-    assert "You were already signed up for this one" in flat
+    assert "You had already signed up for this one. Your place has not changed." in flat
     uids = [str(calendar.walk("VEVENT")[0]["UID"]) for _, calendar in calendars_of(message)]
     assert uids == ["ev1@events.example.org", "ev3@events.example.org"]
 
@@ -304,7 +304,8 @@ def test_mixed_statuses_each_read_correctly_and_only_places_get_calendar_files()
 def test_repeat_sign_up_for_an_event_already_booked_reads_as_a_reminder():
     message = parse(confirm([item_for(make_event(), status="already_registered")]))
     assert message["Subject"] == "You're signed up: Co-production in a Digital World"
-    assert "You were already signed up for this one" in " ".join(text_of(message).split())
+    flat = " ".join(text_of(message).split())
+    assert "You had already signed up for this one. Your place has not changed." in flat
     assert len(calendars_of(message)) == 1
 
 
@@ -338,7 +339,7 @@ def test_late_and_early_sign_ups_together_show_zoom_details_only_for_the_late_ev
     assert late.zoom_meeting_id in readable
     for secret in zoom_details(early):
         assert secret not in readable
-    assert "We will email you the Zoom link on the morning of the conversation." in " ".join(
+    assert "On the morning of the event, we will email you the Zoom link." in " ".join(
         text_of(message).split()
     )
 
@@ -480,7 +481,7 @@ def test_place_offered_email_gives_the_place_its_time_calendar_file_and_manage_l
     flat = " ".join(text.split())
     assert "a place has come up" in flat
     assert "Wednesday 9 December 2026, 2:00pm to 3:30pm UK time (GMT)" in text
-    assert "We will email you the Zoom link on the morning of the conversation." in flat
+    assert "On the morning of the event, we will email you the Zoom link." in flat
     assert MANAGE_URL in text
     ((_part, calendar),) = calendars_of(message)
     vevent = calendar.walk("VEVENT")[0]
@@ -590,7 +591,7 @@ def test_join_link_gives_the_personal_link_meeting_id_passcode_and_dial_in_in_bo
         assert "Wednesday 9 December 2026, 2:00pm to 3:30pm UK time (GMT)" in body
         assert "This link is just for you, so please do not share it." in flat
         assert "If you can no longer come" in body
-        assert "Please cancel so that someone else can have your place." in flat
+        assert "Please cancel, so someone else can have your place." in flat
         assert "today's conversation" in flat.replace("&#39;", "'")
     assert MANAGE_URL in text
     assert UNSUBSCRIBE_URL in text
@@ -866,7 +867,7 @@ def test_a_new_time_gives_both_times_in_words_and_a_calendar_file_that_updates_t
         assert "Wednesday 9 December 2026, 2:00pm to 3:30pm UK time (GMT)" in flat
         assert "It has moved to Thursday 10 December 2026." in flat
         assert "You still have your place" in flat
-        assert "We will email you the Zoom link on the morning of the conversation." in flat
+        assert "On the morning of the event, we will email you the Zoom link." in flat
     ((part, calendar),) = calendars_of(message)
     (vevent,) = calendar.walk("VEVENT")
     assert part.get_filename() == "conversation-2026-12-10.ics"
@@ -944,7 +945,7 @@ def test_new_zoom_details_give_the_personal_link_and_details_never_the_raw_url_a
         assert f"{BASE}/join/join-ev1" in body
         assert f"Meeting ID: {event.zoom_meeting_id}" in body
         assert f"Passcode: {event.zoom_passcode}" in body
-        assert "Your personal link has not changed: it now takes you to the new meeting." in flat
+        assert "Your personal link is the same. It now takes you to the new meeting." in flat
         assert "Wednesday 9 December 2026, 2:00pm to 3:30pm UK time (GMT)" in flat
         assert "The old time" not in flat
     readable = everything_readable(message)
@@ -997,7 +998,7 @@ def test_a_cancellation_for_a_place_carries_a_cancelled_calendar_file_with_the_s
         flat = " ".join(body.split())
         assert "We are sorry to tell you that Co-production in a Digital World has been cancelled." in flat
         assert "Wednesday 9 December 2026, 2:00pm to 3:30pm UK time (GMT)" in flat
-        assert "Your place has been cancelled with it" in flat
+        assert "We have cancelled your place." in flat
         assert "A message from the organisers" not in flat
     assert SIGNUP_URL in text_of(message)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -1008,7 +1009,7 @@ def test_a_cancellation_for_a_place_carries_a_cancelled_calendar_file_with_the_s
 def test_a_cancellation_for_the_waiting_list_says_so_and_still_carries_the_calendar_file():
     message = parse(cancellation(item_for(make_event(status="cancelled"), status="waitlisted")))
     flat = " ".join(text_of(message).split())
-    assert "You were on the waiting list for this conversation" in flat
+    assert "You were on the waiting list for it." in flat
     assert "Your place has been cancelled" not in flat
     assert "If you added it to your calendar" in flat
     ((_part, calendar),) = calendars_of(message)
