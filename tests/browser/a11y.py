@@ -3,8 +3,8 @@ reflow (WCAG 1.4.10: no horizontal scrolling at 320 CSS pixels, which is 1280 at
 what is left with images off.
 
 axe-core is the copy bundled in axe-playwright-python (pinned in pyproject.toml; its axe.min.js
-is axe 4.12.1): it is injected with `page.evaluate`, which runs even where the page's own
-JavaScript is off, so nothing is fetched at run time. docs/decisions.md says what is checked.
+is axe 4.12.1), injected with `page.evaluate`: nothing is fetched at run time. It runs on a
+JavaScript-on mirror of the JavaScript-off page (`Results`). docs/decisions.md says what is checked.
 """
 
 from __future__ import annotations
