@@ -116,3 +116,28 @@ def page_without_javascript(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def a11y(browser: Any) -> Iterator[Any]:
+    """One context with JavaScript off and one page in it for every accessibility check, and a
+    page with JavaScript on (and no network) where axe runs on the same DOM
+    (tests/browser/a11y.py). The results table goes to /tmp/a11y-results.md at the end."""
+    from tests.browser.a11y import Results
+
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    axe_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    axe_context.route("**/*", lambda route: route.abort())
+    results = Results(context.new_page(), axe_context.new_page())
+    yield results
+    results.write()
+    axe_context.close()
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def a11y_scenario(local_stack: LocalStack) -> Any:
+    """Every email kind, made once through the local stack (tests/browser/a11y_scenario.py)."""
+    from tests.browser.a11y_scenario import build
+
+    return build(local_stack)
