@@ -141,6 +141,23 @@ def test_event_pages_lists_and_error_pages(
     a11y.check("a 422 page (cancel without saying which)")
 
 
+def test_every_state_the_handler_answers_in_process_opened_as_a_page(aws, monkeypatch, a11y: Results) -> None:
+    """The pages in each state as the API handler answers a browser in-process on moto
+    (tests/integration/page_states.py, what the plain-words test measures), opened as pages with
+    JavaScript off: this covers the states no click on the local stack reaches cheaply, such as
+    /join for someone on the waiting list, the 429 sign-up refused and the 503 page."""
+    from tests.integration.page_states import every_page
+
+    pages, _ = every_page(monkeypatch)
+
+    assert {"/join on the waiting list", "/signup refused: 429, too many sign-ups", "503 page"} <= set(pages)
+    for label, html in pages.items():
+        if label == "website_snippet form":
+            continue  # a fragment for the charity's pages: checked on one below
+        a11y.page.set_content(html, wait_until="load")
+        a11y.check(f"{label} (as the handler answers it)")
+
+
 def test_the_website_snippet_on_the_charitys_page(
     a11y: Results, local_stack: LocalStack, charity_site: CharitySite, a11y_scenario: Scenario
 ) -> None:
