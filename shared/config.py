@@ -46,8 +46,24 @@ class Settings(BaseModel):
     join_url_hosts: str = Field(default="", alias="JOIN_URL_HOSTS")
     # Origins that may call the JSON API (CORS, set on the HTTP API) and show /signup in an iframe.
     allowed_origins: str = Field(default="", alias="ALLOWED_ORIGINS")
+    # Text messages (the Sms* parameters): off unless SMS_ENABLED says true.
+    sms_enabled: bool = Field(default=False, alias="SMS_ENABLED")
+    # Two-letter regions whose mobile numbers may be given (shared/domain/phones.py).
+    sms_countries: str = Field(default="GB", alias="SMS_COUNTRIES")
+    sms_sender_id: str = Field(default="CoProduce", alias="SMS_SENDER_ID")
+    # A two-way number texts come from instead of the sender ID (then people may reply STOP).
+    sms_origination_number: str = Field(default="", alias="SMS_ORIGINATION_NUMBER")
+    # Texts per second across every SenderFunction instance (each takes its share).
+    sms_max_send_rate: float = Field(default=10.0, alias="SMS_MAX_SEND_RATE", gt=0)
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
+
+    @field_validator("sms_enabled", mode="before")
+    @classmethod
+    def _on_only_when_said(cls, value: object) -> object:
+        if isinstance(value, str):  # texts cost money: only a clear yes turns them on
+            return value.strip().lower() in {"on", "true", "1", "yes"}
+        return value
 
     @field_validator("signup_limits", mode="before")
     @classmethod
@@ -84,6 +100,14 @@ def observe_base_url(request_context: dict[str, object]) -> None:
     stage = request_context.get("stage")
     path = f"/{stage}" if isinstance(stage, str) and stage not in ("", "$default") else ""
     settings.public_base_url = f"https://{domain}{path}"
+
+
+def sms_regions() -> tuple[str, ...]:
+    """The regions (GB, IE, ...) whose mobile numbers may be given; none while texts are off."""
+    settings = get_settings()
+    if not settings.sms_enabled:
+        return ()
+    return tuple(code.strip().upper() for code in settings.sms_countries.split(",") if code.strip())
 
 
 def join_hosts() -> tuple[str, ...]:

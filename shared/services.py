@@ -105,7 +105,13 @@ class Services:
 
     @cached_property
     def links(self) -> Links:
-        return Links(self.settings.public_base_url, self.keys)
+        settings = self.settings
+        return Links(
+            settings.public_base_url,
+            self.keys,
+            texts_on=settings.sms_enabled,
+            reply_stop=bool(settings.sms_origination_number),
+        )
 
     @cached_property
     def schedule(self) -> Schedule:

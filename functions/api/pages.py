@@ -23,7 +23,15 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.globals["texts_on"] = _texts_on
     return env
+
+
+def _texts_on() -> bool:
+    """Do the forms offer the morning text (the SmsEnabled parameter)?"""
+    from shared.config import get_settings
+
+    return get_settings().sms_enabled
 
 
 def render(template: str, **context: Any) -> str:

@@ -7,12 +7,16 @@ POST acts. Every token failure is the same 404, which says nothing about whether
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, Field, ValidationError, field_validator
+
+if TYPE_CHECKING:
+    from shared.domain.forms import ProfileForm
+    from shared.domain.people import Person
 
 from functions.api.pages import render
 from functions.api.web import html_response, json_response, logger, prefers_html, read_body, validation_failed
@@ -83,8 +87,15 @@ def _manage_response(
     name = person.name if person else ""
     if wants_page:
         details = {"name": name, "role": person.role.value if person else "", "organisation": ""}
+        texts_current = ""
         if person is not None:
             details["organisation"] = person.organisation
+            texts_current = _masked_if_texted(person)
+        # A form sent back with errors shows what was sent (an unticked box sends nothing).
+        details["sms_consent"] = (
+            str((values or {}).get("sms_consent", "")) if values else "yes" * bool(texts_current)
+        )
+        details["phone"] = ""
         html = render(
             "manage.html",
             name=name,
@@ -94,6 +105,7 @@ def _manage_response(
             saved=saved,
             errors=errors or {},
             details={**details, **{k: str(v) for k, v in (values or {}).items() if k in details}},
+            texts_current=texts_current,
             roles=list(ROLE_LABELS.items()),
             has_profile=person is not None,
         )
@@ -110,6 +122,14 @@ def _manage_response(
         ],
     )
     return json_response(status, answer.model_dump(mode="json"))
+
+
+def _masked_if_texted(person: Person) -> str:
+    if not (person.phone and person.sms_consent and services.get().settings.sms_enabled):
+        return ""
+    from shared.domain.phones import masked
+
+    return masked(person.phone)
 
 
 @router.get("/manage", summary="My registrations, with cancel buttons")
@@ -149,13 +169,14 @@ def manage_profile() -> Response[str]:
     wants_page = prefers_html(router.current_event.headers, page=True)
     try:
         form = ProfileForm.model_validate({**data, "token": token})
-    except ValidationError as error:
-        failed = validation_failed(error)
+        phone = _texts_change(form, person_id)
+    except (ValidationError, ValidationFailed) as error:
+        failed = validation_failed(error) if isinstance(error, ValidationError) else error
         if wants_page:
             return _manage_response(str(token), person_id, status=422, errors=failed.fields, values=data)
         raise failed from None
     organisation = form.organisation or ""
-    if not services.get().registrations.change_profile(person_id, form.name, form.role, organisation):
+    if not services.get().registrations.change_profile(person_id, form.name, form.role, organisation, phone):
         raise NotFound(BAD_LINK)
     logger.info("profile changed")
     if wants_page:
@@ -163,7 +184,34 @@ def manage_profile() -> Response[str]:
     from functions.api.answers import ProfileAnswer
 
     answer = ProfileAnswer(name=form.name, role=form.role.value, organisation=organisation)
-    return json_response(200, answer.model_dump(mode="json"))
+    texts = _texts_answer(person_id) if services.get().settings.sms_enabled else {}
+    return json_response(200, {**answer.model_dump(mode="json"), **texts})
+
+
+def _texts_change(form: ProfileForm, person_id: str) -> str | None:
+    """What the form does to the person's texts: None leaves them (no text fields, or consent kept
+    with no new number), "" stops them and erases the number, a number starts or changes them."""
+    if not form.texts_given:
+        return None
+    if not form.sms_consent:
+        return ""
+    if form.phone:
+        return form.phone
+    person = services.get().stores.people.get(person_id)
+    if person is None or not (person.phone and person.sms_consent):
+        from shared.domain.forms import NUMBER_NEEDED
+
+        raise ValidationFailed("Please check the text message details.", fields={"phone": NUMBER_NEEDED})
+    return None
+
+
+def _texts_answer(person_id: str) -> JsonObject:
+    """The JSON answer's texts, while they are on: consent and the number held, masked."""
+    person = services.get().stores.people.get(person_id)
+    held = person.phone if person is not None and person.sms_consent else ""
+    from shared.domain.phones import masked
+
+    return {"sms_consent": bool(held), "phone": masked(held) if held else None}
 
 
 @router.get("/unsubscribe", summary="A page with a button to unsubscribe (changes nothing)")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from infra.local.intrinsics import UNRESOLVED, Resolver
+from infra.local.intrinsics import NO_VALUE, UNRESOLVED, Resolver
 from infra.testkit import ACCOUNT, REGION
 
 Statement = dict[str, Any]
@@ -107,7 +107,9 @@ def function_policies(stack: Any, parameters: dict[str, str]) -> dict[str, Funct
     )
     policies = {}
     for logical, package, statements in raw:
-        resolved = tuple(_checked(resolver.resolve(copy.deepcopy(s)), logical) for s in statements)
+        # A statement under `Fn::If` (the SMS grant: only with SmsEnabled) drops out when false.
+        each = (resolver.resolve(copy.deepcopy(s)) for s in statements)
+        resolved = tuple(_checked(s, logical) for s in each if s is not NO_VALUE)
         policies[logical] = FunctionPolicy(logical, package, resolved)
     return policies
 

@@ -5,9 +5,9 @@ links never builds them)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, PrivateAttr, field_validator, model_validator
 
 from shared.domain.models import Role, check_address, has_control_characters
 
@@ -50,10 +50,76 @@ def _truthy_checkbox(value: object) -> object:
 
 
 Checkbox = Annotated[bool, BeforeValidator(_truthy_checkbox)]
+# What a person types as their mobile number: checked (shared/domain/phones.py) only when texts
+# are on and they asked for them; longer input is refused before it reaches the checker.
+TypedPhone = Annotated[str | None, BeforeValidator(_blank_to_none)]
+PHONE_FIELD = Field(
+    default=None,
+    max_length=64,
+    description="A mobile number for the morning text (only when texts are on): a UK mobile unless "
+    "SmsCountries lists more; kept only with sms_consent",
+)
+SMS_CONSENT_FIELD = Field(default=False, description="Text me the join link on the morning")
+
+
+NUMBER_NEEDED = "give your mobile number, or untick the text message box"
+
+
+class TextsChoice(BaseModel):
+    """The text-message fields (`phone`, `sms_consent`) of the sign-up and profile forms. While
+    texts are off (SMS_ENABLED) both are ignored; on, a number is checked and stored in E.164 only
+    with consent, and consent without a number is an error on `phone`."""
+
+    phone: TypedPhone = PHONE_FIELD
+    sms_consent: Checkbox = SMS_CONSENT_FIELD
+    _texts_given: bool = PrivateAttr(default=False)
+    # Consent with no number: an error at sign-up; on the manage page it keeps the number held.
+    number_required: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _checked_number(self) -> TextsChoice:
+        from shared.config import sms_regions
+        from shared.domain.phones import PhoneRefused, mobile_number
+
+        self._texts_given = bool({"phone", "sms_consent"} & self.model_fields_set)
+        if not self._texts_given:
+            return self
+        regions = sms_regions()
+        if not regions or not self.sms_consent:
+            self.phone, self.sms_consent = None, False  # nothing kept without texts on and a yes
+            return self
+        if self.phone is None:
+            if self.number_required:
+                raise _field_error("phone", NUMBER_NEEDED)
+            return self
+        try:
+            self.phone = mobile_number(self.phone, regions)
+        except PhoneRefused as refused:
+            raise _field_error("phone", refused.reason) from None
+        return self
+
+    @property
+    def texts_given(self) -> bool:
+        """Did the form say anything about texts (a field of them present)?"""
+        return self._texts_given
+
+
+def _field_error(field: str, reason: str) -> ValueError:
+    """A model-level error that names its field (see functions/error_map.py's field_problems)."""
+    from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+    detail: InitErrorDetails = {
+        "type": PydanticCustomError("value_error", "{reason}", {"reason": reason}),
+        "loc": (field,),
+        "input": None,
+    }
+    return ValidationError.from_exception_data("TextsChoice", [detail])
+
+
 EventId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-class SignupRequest(BaseModel):
+class SignupRequest(TextsChoice):
     """The body of `POST /signups`, JSON or form. See CONTRACT.md for each rule."""
 
     # Built on first use: only a sign-up reads one.
@@ -103,11 +169,13 @@ class SignupRequest(BaseModel):
         return value
 
 
-class ProfileForm(BaseModel):
-    """`POST /manage/profile`: a person's own change of their name, role and organisation (the only
-    way they change). The token is their manage link's."""
+class ProfileForm(TextsChoice):
+    """`POST /manage/profile`: a person's own change of their name, role and organisation, and (when
+    texts are on) their mobile number and consent: the only way these change. The token is their
+    manage link's."""
 
     model_config = {"extra": "ignore", "str_strip_whitespace": True, "defer_build": True}
+    number_required: ClassVar[bool] = False
 
     token: str = Field(min_length=1, max_length=1000)
     name: str = Field(min_length=1, max_length=100, description="1-100 characters, no control characters")

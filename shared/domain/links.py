@@ -15,9 +15,15 @@ JOIN_LINK_GRACE = timedelta(days=30)
 
 
 class Links:
-    def __init__(self, base_url: str, keys: Keys) -> None:
+    def __init__(
+        self, base_url: str, keys: Keys, *, texts_on: bool = False, reply_stop: bool = False
+    ) -> None:
         self.base = base_url.rstrip("/")
         self.keys = keys
+        # Are morning texts sent (SmsEnabled), and may people reply STOP (a two-way number)? Every
+        # email to someone who agreed to texts says how to stop them.
+        self.texts_on = texts_on
+        self.reply_stop = reply_stop
         if not urlsplit(self.base).hostname:
             # Every emailed link would be relative, so broken: say so loudly instead.
             raise ValueError(f"links need an absolute base URL (PUBLIC_BASE_URL), not {base_url!r}")

@@ -28,6 +28,9 @@ class Person(BaseModel):
     # Asked (the List-Unsubscribe of a message or follow-up) for no more messages and follow-ups;
     # their places, confirmations and join links are not affected.
     messages_opt_out: bool = False
+    # The morning text (issue 12): an E.164 mobile number, held only while they agree to texts.
+    phone: str = ""
+    sms_consent: bool = False
     created_at: datetime | None = None
     expires_at: datetime | None = None  # TTL: the end of the person's latest event plus retention
 
@@ -65,6 +68,9 @@ class Registration(BaseModel):
     link_sent_for: datetime | None = None
     # The send moment SES refused this address for (MessageRejected): not tried again for it.
     link_failed_for: datetime | None = None
+    # The morning text, like the join link's email: the send moment it went for, or was refused for.
+    sms_sent_for: datetime | None = None
+    sms_failed_for: datetime | None = None
     opened_at: datetime | None = None
     # The first open of the join link between 15 minutes before the start and the end: the person
     # attended (shared/domain/attendance.py). Opens by mail scanners on delivery come earlier.
@@ -107,3 +113,8 @@ class Registrant:
     @property
     def organisation(self) -> str:
         return self.person.organisation if self.person else ""
+
+    @property
+    def phone(self) -> str:
+        """The mobile number the person agreed to be texted at (empty: none)."""
+        return self.person.phone if self.person and self.person.sms_consent else ""

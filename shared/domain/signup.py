@@ -62,6 +62,10 @@ class Applicant(Protocol):
     def access_needs_consent(self) -> bool: ...
     @property
     def event_ids(self) -> list[str]: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def sms_consent(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class Newcomer:
     organisation: str | None = None
     access_needs: str | None = None
     access_needs_consent: bool = False
+    phone: str | None = None  # admins register people without a number: only they add one
+    sms_consent: bool = False
 
 
 @dataclass
@@ -193,6 +199,10 @@ def profile_for(
         name=same.name if same else applicant.name,
         role=same.role if same else applicant.role,
         organisation=same.organisation if same else (applicant.organisation or ""),
+        # A number only ever comes from a new person's own form, and only with their consent
+        # (checked in shared/domain/forms.py); a known person's stays as stored.
+        phone=same.phone if same else (applicant.phone or "" if applicant.sms_consent else ""),
+        sms_consent=same.sms_consent if same else bool(applicant.sms_consent and applicant.phone),
         # Signing up again undoes an unsubscribe, never a bounce or a complaint.
         suppression=None
         if previous is None or previous.suppression is Suppression.unsubscribed

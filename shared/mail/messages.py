@@ -47,6 +47,10 @@ class Envelope:
     to_address: str
     manage_url: str
     unsubscribe_url: str | None = None  # with it, RFC 8058 one-click unsubscribe headers
+    # The number the person agreed to be texted at, masked (`+44 7*** ***456`), while texts are on:
+    # every email then says so, and how to stop them. Empty: no texts.
+    texts_to: str = ""
+    reply_stop: bool = False  # texts come from a two-way number: replying STOP works too
 
     def __post_init__(self) -> None:
         require_absolute(self.manage_url)
@@ -60,12 +64,22 @@ class Envelope:
             to_address=person.email,
             manage_url=links.manage(person.person_id, now),
             unsubscribe_url=links.unsubscribe(person.person_id, now) if unsubscribe else None,
+            texts_to=_texts_to(person, links),
+            reply_stop=links.reply_stop,
         )
 
     def require_unsubscribe(self) -> str:
         if self.unsubscribe_url is None:
             raise ValueError("this kind of email must carry an unsubscribe link")
         return self.unsubscribe_url
+
+
+def _texts_to(person: Person, links: Links) -> str:
+    if not (links.texts_on and person.sms_consent and person.phone):
+        return ""
+    from shared.domain.phones import masked
+
+    return masked(person.phone)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,8 @@ class Renderer:
             "name": clean(envelope.to_name),
             "manage_url": envelope.manage_url,
             "unsubscribe_url": envelope.unsubscribe_url,
+            "texts_to": envelope.texts_to,
+            "reply_stop": envelope.reply_stop,
             "sender_name": clean(self.sender_name),
             **draft.context,
         }

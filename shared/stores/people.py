@@ -91,11 +91,17 @@ def save_write(save: ProfileSave) -> Write:
     if not save.known:
         details = {"email": person.email, "name": person.name, "role": person.role.value}
         details["organisation"] = person.organisation
+        if person.phone and person.sms_consent:
+            details["phone"] = person.phone
         for attribute, value in details.items():
             if value:
                 names[f"#{attribute}"] = attribute
                 values[f":{attribute}"] = value
                 sets.append(f"#{attribute} = if_not_exists(#{attribute}, :{attribute})")
+        if "phone" in details:
+            # Consent goes with the number it was given for (a new profile: nothing held yet).
+            sets.append("sms_consent = if_not_exists(sms_consent, :yes)")
+            values[":yes"] = True
     if person.suppression is not None:
         # A bounce or complaint known from the marker goes into a profile made after the old
         # one expired; a level already on the profile stays (it only ever rises).
@@ -168,16 +174,28 @@ class PersonStore:
         )
         return bool(self.table.write(write))
 
-    def change_details(self, person_id: str, name: str, role: Role, organisation: str) -> bool:
+    def change_details(
+        self, person_id: str, name: str, role: Role, organisation: str, phone: str | None = None
+    ) -> bool:
         """The owner's change of their name, role and organisation (an empty organisation is
-        removed). False when there is no such person."""
+        removed) and, unless `phone` is None, of their texts: a number (agreed to) or "" (none: the
+        number is erased and consent withdrawn). False when there is no such person."""
         values: Item = {":name": name, ":role": role.value}
-        update = "SET #name = :name, #role = :role"
+        sets, removes = ["#name = :name", "#role = :role"], []
         if organisation:
-            update += ", organisation = :organisation"
+            sets.append("organisation = :organisation")
             values[":organisation"] = organisation
         else:
-            update += " REMOVE organisation"
+            removes.append("organisation")
+        if phone is not None:
+            sets.append("sms_consent = :consent")
+            values[":consent"] = bool(phone)
+            if phone:
+                sets.append("phone = :phone")
+                values[":phone"] = phone
+            else:
+                removes.append("phone")
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         write = Write(
             label="person",
             key=person_key(person_id),

@@ -159,10 +159,13 @@ class Registrations:
         """What the manage page shows: the person's own details and their upcoming registrations."""
         return self.people.get(person_id), self.upcoming(person_id, now)
 
-    def change_profile(self, person_id: str, name: str, role: Role, organisation: str) -> bool:
-        """The person's own change of their details: what every later email and export says.
-        False when there is nobody by that id (erased since the link was sent)."""
-        return self.people.change_details(person_id, name, role, organisation)
+    def change_profile(
+        self, person_id: str, name: str, role: Role, organisation: str, phone: str | None = None
+    ) -> bool:
+        """The person's own change of their details: what every later email and export says, and
+        (unless `phone` is None) their texts: a number they agreed to, or "" for none. False when
+        there is nobody by that id (erased since the link was sent)."""
+        return self.people.change_details(person_id, name, role, organisation, phone)
 
     def cancel_for_person(self, person_id: str, event_id: str | None, now: datetime) -> list[str]:
         """The person cancels one place (`event_id`) or, with None, every upcoming one. Repeating

@@ -94,6 +94,22 @@ def every_page(monkeypatch) -> tuple[dict[str, str], list[str]]:
     assert sign_up([later], email="third@example.org").status == 201  # the hour's one sign-up from here
     pages["/signup refused: 429, too many sign-ups"] = page("POST", "/signups", 429, form=refused)
 
+    # Texts on (SmsEnabled): the phone fields on every form, an error beside one, a number held.
+    monkeypatch.setenv("SIGNUPS_PER_IP_PER_HOUR", "60")
+    monkeypatch.setenv("SMS_ENABLED", "true")
+    services.reset()
+    pages["/signup, texts on"] = page("GET", "/signup", 200)
+    texted = {**refused, "email": "fourth@example.org", "sms_consent": "yes", "phone": "0800 123 4567"}
+    pages["/signup, texts on, a number we cannot text"] = page("POST", "/signups", 422, form=texted)
+    page("POST", "/signups", 201, form={**texted, "phone": "07400 123456"})
+    texted_token = token_from(text_part(outbox()[-1]), "/manage")
+    pages["/manage, texts on, a number held"] = page("GET", "/manage", 200, query={"token": texted_token})
+    pages["website_snippet form, texts on"] = invoke_admin(
+        {"action": "website_snippet", "event_ids": [later]}
+    )["html"]
+    monkeypatch.setenv("SMS_ENABLED", "false")
+    services.reset()
+
     class Unreachable:
         def __getattr__(self, name):
             from botocore.exceptions import ConnectTimeoutError

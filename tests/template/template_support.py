@@ -46,8 +46,12 @@ def transform_template(
     return transform(packaged, {**DEPLOY_PARAMETERS, **(parameters or {})}, OfflineManagedPolicyLoader())
 
 
-def role_statements(cfn_template: dict[str, Any], function_logical_id: str) -> list[dict[str, Any]]:
-    """Every IAM statement a function's role grants: its inline policies and the stack's own managed ones."""
+def role_statements(
+    cfn_template: dict[str, Any], function_logical_id: str, parameters: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Every IAM statement a function's role grants: its inline policies and the stack's own managed
+    ones. A statement under `Fn::If` is the branch its condition takes with the parameters' defaults
+    (and `parameters`), and is left out on `AWS::NoValue`."""
     resources = cfn_template["Resources"]
     role_ref = resources[function_logical_id]["Properties"]["Role"]
     role = resources[role_ref["Fn::GetAtt"][0]]["Properties"]
@@ -57,7 +61,19 @@ def role_statements(cfn_template: dict[str, Any], function_logical_id: str) -> l
     for arn in role.get("ManagedPolicyArns", []):
         if isinstance(arn, dict) and "Ref" in arn:
             statements.extend(resources[arn["Ref"]]["Properties"]["PolicyDocument"]["Statement"])
-    return statements
+    return [chosen for s in statements if (chosen := _branch(cfn_template, s, parameters or {})) is not None]
+
+
+def _branch(cfn_template: dict[str, Any], statement: dict[str, Any], parameters: dict[str, str]) -> Any:
+    if set(statement) != {"Fn::If"}:
+        return statement
+    from infra.local.intrinsics import Resolver
+
+    values = {name: str(spec.get("Default", "")) for name, spec in cfn_template.get("Parameters", {}).items()}
+    resolver = Resolver({**values, **DEPLOY_PARAMETERS, **parameters}, cfn_template.get("Conditions", {}))
+    name, when_true, when_false = statement["Fn::If"]
+    chosen = when_true if resolver.condition(name) else when_false
+    return None if chosen == {"Ref": "AWS::NoValue"} else chosen
 
 
 def aws_managed_policy_arns(cfn_template: dict[str, Any], function_logical_id: str) -> list[str]:

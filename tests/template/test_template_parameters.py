@@ -17,6 +17,7 @@ URLS = ["PublicBaseUrl", "SignupRedirectUrl", "PrivacyNoticeUrl"]
 LISTS = ["AllowedOrigins", "JoinUrlHosts"]
 HOSTS = ["CustomDomainName", "CertificateArn"]
 NAMES = ["RestoredTableName"]
+TEXTS = ["SmsCountries", "SmsSenderId", "SmsOriginationNumber"]
 
 GOOD = {
     "SenderAddress": ["events@example.org", "first.last+events@mail.example.co.uk", "o'brien@example.org"],
@@ -36,6 +37,9 @@ GOOD = {
     "CustomDomainName": ["", "events.example.org"],
     "CertificateArn": ["", f"arn:aws:acm:eu-west-2:123456789012:certificate/{'0a1b2c3d-' * 3}4444"],
     "RestoredTableName": ["", "abc", "conversations-restored-20261130", "My_Table.v2", "t" * 255],
+    "SmsCountries": ["GB", "GB,IE", "GB,IE,FR"],
+    "SmsSenderId": ["CoProduce", "A", "Events2026", "X1"],
+    "SmsOriginationNumber": ["", "+447700900123", "+12025550123"],
 }
 
 BAD = {
@@ -74,6 +78,11 @@ BAD = {
         "restored/index",
         "restored-table\n",
     ],
+    # Lower case, spaces or a country name would make every number's check fail or refuse all.
+    "SmsCountries": ["", "gb", "GB, IE", "GB,", "GBR", "*"],
+    # Sender IDs need a letter, and carriers drop ones with spaces or symbols.
+    "SmsSenderId": ["", "12345", "Co Produce", "Co-Produce", "Café"],
+    "SmsOriginationNumber": ["07700900123", "447700900123", "+0447700900123", "+44 7700 900123", "+44"],
 }
 
 
@@ -83,7 +92,7 @@ def pattern_of(sam_template: dict[str, Any], name: str) -> str:
     return str(parameter["AllowedPattern"])
 
 
-@pytest.mark.parametrize("name", ADDRESSES + URLS + LISTS + HOSTS + NAMES)
+@pytest.mark.parametrize("name", ADDRESSES + URLS + LISTS + HOSTS + NAMES + TEXTS)
 def test_every_address_url_and_list_parameter_has_a_pattern_explained_in_plain_words(
     sam_template: dict[str, Any], name: str
 ) -> None:
@@ -118,3 +127,13 @@ def test_the_deploy_answers_the_template_tests_use_pass_their_own_patterns(
 
     for name, value in DEPLOY_PARAMETERS.items():
         assert re.fullmatch(pattern_of(sam_template, name), value), name
+
+
+def test_texts_are_off_unless_an_admin_says_true(sam_template: dict[str, Any]) -> None:
+    enabled = sam_template["Parameters"]["SmsEnabled"]
+
+    assert (enabled["Default"], sorted(enabled["AllowedValues"])) == ("false", ["false", "true"])
+    # A UK alphanumeric sender ID is at most 11 characters; the default fits and the pattern's own
+    # limit is MaxLength (CloudFormation checks both).
+    sender = sam_template["Parameters"]["SmsSenderId"]
+    assert sender["MaxLength"] == 11 and len(sender["Default"]) <= 11

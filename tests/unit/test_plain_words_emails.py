@@ -51,8 +51,9 @@ SECOND = make_event(
 )
 
 
-def envelope(unsubscribe: bool = True) -> Envelope:
-    return Envelope(NAME, "sam@example.com", MANAGE_URL, UNSUBSCRIBE_URL if unsubscribe else None)
+def envelope(unsubscribe: bool = True, texts_to: str = "", reply_stop: bool = False) -> Envelope:
+    unsubscribe_url = UNSUBSCRIBE_URL if unsubscribe else None
+    return Envelope(NAME, "sam@example.com", MANAGE_URL, unsubscribe_url, texts_to, reply_stop)
 
 
 def not_ours(*events: Event) -> list[str]:
@@ -85,6 +86,14 @@ EMAILS: dict[str, tuple[Callable[[], Message], datetime]] = {
     ),
     "confirmation (late, with the join details)": (
         lambda: Confirmation(envelope(False), [item_for(FIRST, include_join_details=True)]),
+        EVENT_MORNING,
+    ),
+    "confirmation (texts too, from a sender ID)": (
+        lambda: Confirmation(envelope(False, "+44 7*** ***456"), [item_for(FIRST)]),
+        BEFORE_MORNING,
+    ),
+    "join link (texts too, from a two-way number)": (
+        lambda: JoinLink(envelope(True, "+44 7*** ***456", True), item_for(FIRST, include_join_details=True)),
         EVENT_MORNING,
     ),
     "place offered": (lambda: PlaceOffered(envelope(False), item_for(FIRST)), BEFORE_MORNING),
