@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # imported where built: each function imports only what it us
     from shared.mail.outbox import Outbox
     from shared.mail.transport import SesTransport
     from shared.stores import Stores
+    from shared.stores.join_codes import JoinCodeStore
     from shared.workflows.admin_events import EventAdmin
     from shared.workflows.bulletin_sending import BulletinSender
     from shared.workflows.bulletins import Bulletins
@@ -127,6 +128,13 @@ class Services:
         from shared.stores.table import Table
 
         return Stores(Table(self.settings.table_name, lambda: self.client("dynamodb")))
+
+    @cached_property
+    def join_codes(self) -> JoinCodeStore:
+        """The short join links' codes: derived with the person-id key (TokenSecret)."""
+        from shared.stores.join_codes import JoinCodeStore
+
+        return JoinCodeStore(self.stores.table, lambda: self.keys.person)
 
     # --- mail -------------------------------------------------------------------------------------
 
@@ -313,6 +321,7 @@ class Services:
             self.exports,
             SesSuppressionList(self.client("ses")),
             self.person_id_for,
+            join_codes=self.join_codes,
         )
 
 

@@ -33,7 +33,7 @@ app.include_router(routes_signup.router)
 app.include_router(routes_people.router)
 app.include_router(routes_join.router)
 
-PAGE_PREFIXES = ("/signup", "/manage", "/unsubscribe", "/join")
+PAGE_PREFIXES = ("/signup", "/manage", "/unsubscribe", "/join", "/j")
 
 
 def _is_page(path: str) -> bool:

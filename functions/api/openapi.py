@@ -109,6 +109,7 @@ EVERY_ROUTE = {
     503: error("unavailable: a dependency failed; try again after Retry-After", headers=("Retry-After",)),
 }
 BAD_TOKEN = "not_found: a tampered, expired or wrong-purpose token (reveals nothing)"  # noqa: S105
+BAD_CODE = "not_found: an unknown, mistyped or expired code, the same answer as a bad token"
 
 ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/events"): Route(
@@ -206,6 +207,14 @@ ROUTES: dict[tuple[str, str], Route] = {
             200: json_or_page("Not open yet, or still on the waiting list", JoinAnswer),
             302: Answer("To the meeting's join URL", page=False, headers=("Location",)),
             404: error(BAD_TOKEN),
+            410: json_or_page("Over, or cancelled", JoinAnswer),
+        }
+    ),
+    ("GET", "/j/{code}"): Route(
+        {
+            200: json_or_page("Not open yet, or still on the waiting list", JoinAnswer),
+            302: Answer("To the meeting's join URL", page=False, headers=("Location",)),
+            404: error(BAD_CODE),
             410: json_or_page("Over, or cancelled", JoinAnswer),
         }
     ),

@@ -1,6 +1,10 @@
-"""`GET /join/<token>`: the personal join link in the morning email."""
+"""`GET /join/<token>`: the personal join link in the morning email; `GET /j/<code>`: the short one
+in the morning text (issue 12). Both name a place (event and person) and then answer exactly alike.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -14,6 +18,9 @@ from shared.domain.timefmt import date_in_words, time_in_words, when_in_words, z
 from shared.domain.tokens import Purpose
 from shared.observability import count, metrics_for
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
 router = APIGatewayHttpRouter()
 # Shares Powertools' one metric set; functions/api/handler.py flushes it with service=api.
 metrics = metrics_for("api")
@@ -24,13 +31,26 @@ BAD_LINK = "That link does not work. Please use the link in your email."
 @router.get("/join/<token>", summary="Personal join link: redirects to the conversation's Zoom meeting")
 def join(token: str) -> Response[str]:
     now = clock.now()
+    ids = tokens.verify(Purpose.JOIN, token, now, services.get().keys)
+    if not ids or len(ids) != 2:
+        raise NotFound(BAD_LINK)
+    return _answer(ids[0], ids[1], now)
+
+
+@router.get("/j/<code>", summary="Short personal join link (text messages): as /join/{token}")
+def short_join(code: str) -> Response[str]:
+    now = clock.now()
+    place = services.get().join_codes.find(code)
+    if place is None:
+        raise NotFound(BAD_LINK)  # the same answer as a bad token: nothing says which part was wrong
+    return _answer(place[0], place[1], now)
+
+
+def _answer(event_id: str, person_id: str, now: datetime) -> Response[str]:
+    """Where a person's place leads, as a redirect, a page or JSON (the same for both links)."""
     from shared.workflows.join import resolve_join  # only join links need it (cold start)
 
     app = services.get()
-    ids = tokens.verify(Purpose.JOIN, token, now, app.keys)
-    if not ids or len(ids) != 2:
-        raise NotFound(BAD_LINK)
-    event_id, person_id = ids
     answer = resolve_join(app.stores.events, app.stores.registrations, app.schedule, event_id, person_id, now)
     if answer.first_open:
         count(metrics, "LinksOpened", 1)

@@ -127,6 +127,7 @@ def main() -> int:
             f"  Sign-up page   {base_url}/signup\n"
             f"  Events (JSON)  {base_url}/events\n"
             f"  Outbox         {base_url}/_local/outbox\n"
+            f"  Text messages  {base_url}/_local/sms\n"
             f"  Admin actions  curl -X POST {base_url}/_local/invoke/AdminFunction \\\n"
             f'                   -d \'{{"action": "list_events"}}\'\n'
             f'  Clock          curl -X PUT {base_url}/_local/clock -d \'{{"now": "2026-12-09T07:00:00Z"}}\'\n'
@@ -239,6 +240,7 @@ def _start_stack(httpd: Any, base_url: str, held: ExitStack) -> tuple[Any, int, 
     from infra.local.resources import create_stack, load_template, parameter_defaults
     from infra.local.seed import seed_demo_events
     from infra.local.server import Gateway, cors_from_template
+    from infra.local.sms import SmsInbox
     from infra.local.throttle import throttle_from_template
     from shared import aws, clock, config, services
 
@@ -295,6 +297,7 @@ def _start_stack(httpd: Any, base_url: str, held: ExitStack) -> tuple[Any, int, 
         api=lambda event: invoker.invoke(api_id, event),
         invoker=invoker,
         outbox=Outbox(account_id, REGION),
+        sms=SmsInbox(account_id, REGION),
         account_id=account_id,
         cors=cors_from_template(template, api_events, all_parameters),
         throttle=throttle_from_template(template, api_events, all_parameters),

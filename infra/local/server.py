@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra.local.functions import FunctionError, Invoker, UnknownFunction
 from infra.local.outbox import Outbox, render_html
+from infra.local.sms import SmsInbox
 from infra.local.switches import switch
 from infra.local.throttle import TokenBucket
 
@@ -303,6 +304,7 @@ class Gateway:
         api: Callable[[dict[str, Any]], Any],
         invoker: Invoker | None = None,
         outbox: Outbox | None = None,
+        sms: SmsInbox | None = None,
         account_id: str = "123456789012",
         api_id: str | None = None,
         now: Callable[[], datetime] | None = None,
@@ -314,6 +316,7 @@ class Gateway:
         self.throttle = throttle
         self.invoker = invoker
         self.outbox = outbox
+        self.sms = sms
         self.account_id = account_id
         self.api_id = api_id or secrets.token_hex(5)
         self._now = now
@@ -408,6 +411,10 @@ class Gateway:
             return self._only(method, "GET") or self._outbox_file(
                 match.group(1), match.group(2), match.group(3)
             )
+        if path == "/_local/sms":
+            if method in {"GET", "DELETE"}:
+                return self._sms(method)
+            return self._not_allowed("GET, DELETE")
         if path == "/_local/thanks":
             return self._only(method, "GET") or self._thanks(request)
         if path == "/_local/clock":
@@ -460,6 +467,13 @@ class Gateway:
         if redirect:
             return HttpAnswer(303, [("Location", "/_local/outbox")])
         return _json_answer(200, {"removed": removed})
+
+    def _sms(self, method: str) -> HttpAnswer:
+        if self.sms is None:
+            return _error(503, "unavailable", "This adapter has no text-message inbox.")
+        if method == "DELETE":
+            return _json_answer(200, {"removed": self.sms.clear()})
+        return _json_answer(200, self.sms.as_json())
 
     def _outbox_file(self, message_id: str, kind: str, index: str | None) -> HttpAnswer:
         message = self.outbox.find(message_id) if self.outbox else None

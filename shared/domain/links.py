@@ -57,3 +57,7 @@ class Links:
     def join(self, event: Event, person_id: str) -> str:
         token = sign(Purpose.JOIN, [event.id, person_id], event.ends_at + JOIN_LINK_GRACE, self.keys)
         return f"{self.base}/join/{token}"
+
+    def short_join(self, code: str) -> str:
+        """The short personal join link of the morning text (shared/domain/join_codes.py)."""
+        return f"{self.base}/j/{code}"

@@ -9,6 +9,7 @@ DynamoDB table (template.yaml `Table`) through the private helper in `table.py`.
 | `batches.BatchStore` | `EVENT#<id>` / `BATCH#...`, `NOTICEBATCH#...`, `LOCK#...` |
 | `bulletins.BulletinStore` | `EVENT#<id>` / `MESSAGE#<key>`, and each registration's `messages_*` marks |
 | `notices.NoticeStore` | `EVENT#<id>` / `NOTICE#<n>`, and `notices`, `told_*` on the event |
+| `join_codes.JoinCodeStore` | `JCODE#<code>` / `JCODE`: short join links (made by `services`) |
 | `limits.RateLimitStore`, `limits.HeartbeatStore` | `RATE#...`, `DISPATCH` / `RUN#<date>` |
 """
 

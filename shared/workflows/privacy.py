@@ -45,6 +45,7 @@ from shared.domain.people import Registration
 from shared.mail.ses_account import SesSuppressionList
 from shared.stores.batches import BatchStore
 from shared.stores.events import EventStore
+from shared.stores.join_codes import JoinCodeStore
 from shared.stores.limits import RateLimitStore
 from shared.stores.people import PersonStore, marker_from
 from shared.stores.registrations import RegistrationStore
@@ -163,6 +164,7 @@ class Privacy:
         exports: ExportStore | None,
         ses: SesSuppressionList,
         person_id_for: Callable[[str], str],
+        join_codes: JoinCodeStore | None = None,
     ) -> None:
         self.events = events
         self.registrations = registrations
@@ -173,6 +175,7 @@ class Privacy:
         self.exports = exports
         self.ses = ses
         self.person_id_for = person_id_for
+        self.join_codes = join_codes
 
     # --- where a person's data is ---------------------------------------------------------------
 
@@ -330,6 +333,8 @@ class Privacy:
                 self.exports.delete(key)
         for registration in held.registrations:
             self.registrations.delete(registration.event_id, person_id)
+        if self.join_codes is not None:  # the short join links texted to them (derived: no query)
+            self.join_codes.forget([r.event_id for r in held.registrations], person_id)
         self.rate_limits.forget_address(person_id, held.windows)
 
     def _remove_from_batches(

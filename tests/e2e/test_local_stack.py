@@ -85,6 +85,23 @@ def test_the_outbox_has_a_page_for_browsers_and_can_be_emptied(local_stack: Loca
     assert local_stack.emails_to(address, timeout=0) == []
 
 
+def test_the_text_message_inbox_reads_the_stacks_sns_and_can_be_emptied(local_stack: LocalStack) -> None:
+    import boto3
+
+    sns = boto3.client(
+        "sns", endpoint_url=local_stack.moto_endpoint(), region_name="eu-west-2", **local_stack.moto_keys()
+    )
+    local_stack.request("DELETE", "/_local/sms")
+    sns.publish(PhoneNumber="+447700900123", Message="End-to-end text")
+
+    listed = local_stack.get("/_local/sms")
+    assert listed.status == 200
+    assert listed.json() == {"messages": [{"to": "+447700900123", "body": "End-to-end text"}]}
+    assert local_stack.request("POST", "/_local/sms").status == 405
+    assert local_stack.request("DELETE", "/_local/sms").json() == {"removed": 1}
+    assert local_stack.get("/_local/sms").json() == {"messages": []}
+
+
 def test_a_frozen_clock_is_seen_by_every_function(local_stack: LocalStack) -> None:
     event = local_stack.create_event("End-to-end frozen clock", starts_in=timedelta(days=3))
     upcoming = {e["id"] for e in local_stack.get("/events").json()["events"]}

@@ -27,6 +27,7 @@ from infra.local.functions import FunctionSpec, Invoker, functions_from_template
 from infra.local.outbox import Outbox
 from infra.local.resources import load_template, parameter_defaults
 from infra.local.server import CorsConfig, Gateway, HttpRequest, LocalHttpServer, cors_from_template
+from infra.local.sms import SmsInbox
 from infra.local.throttle import TokenBucket, throttle_from_template
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -451,6 +452,65 @@ def test_outbox_lists_what_ses_sent_and_serves_its_files(ses: Any) -> None:
     finally:
         running.server.shutdown()
         running.server.server_close()
+
+
+# --- the text messages, read from moto's SNS ----------------------------------------------------
+
+
+@pytest.fixture
+def sns(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    import os
+
+    import boto3
+    from moto import mock_aws
+
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        yield boto3.client("sns", region_name=REGION)
+
+
+def test_sms_lists_what_sns_sent_in_order_and_delete_empties_it(sns: Any) -> None:
+    # Given two texts published through SNS, as the transport publishes them
+    sns.publish(PhoneNumber="+447700900123", Message="Housing and health\nJoin: https://x.org/j/abc")
+    sns.publish(PhoneNumber="+447700900456", Message="second")
+    running = start_adapter(sms=SmsInbox(ACCOUNT, REGION))
+    try:
+        # When the inbox is read
+        response = running.send("GET", "/_local/sms")
+        # Then it holds both, in send order, number and body exactly
+        assert response.status == 200 and response.getheader("Content-Type").startswith("application/json")
+        assert json.loads(response.read_body) == {  # type: ignore[attr-defined]
+            "messages": [
+                {"to": "+447700900123", "body": "Housing and health\nJoin: https://x.org/j/abc"},
+                {"to": "+447700900456", "body": "second"},
+            ]
+        }
+        # And HEAD is answered like GET without a body; other methods are 405 with Allow
+        assert running.send("HEAD", "/_local/sms").status == 200
+        for method in ("POST", "PUT", "PATCH"):
+            refused = running.send(method, "/_local/sms")
+            assert refused.status == 405 and refused.getheader("Allow") == "GET, DELETE"
+        # And DELETE empties it, moto's own copy too, and later texts are listed afresh
+        deleted = running.send("DELETE", "/_local/sms")
+        assert (deleted.status, json.loads(deleted.read_body)) == (200, {"removed": 2})  # type: ignore[attr-defined]
+        from moto.sns.models import sns_backends
+
+        assert not sns_backends[ACCOUNT][REGION].sms_message_objects
+        assert json.loads(running.send("GET", "/_local/sms").read_body) == {"messages": []}  # type: ignore[attr-defined]
+        sns.publish(PhoneNumber="+447700900789", Message="third")
+        after = json.loads(running.send("GET", "/_local/sms").read_body)  # type: ignore[attr-defined]
+        assert after == {"messages": [{"to": "+447700900789", "body": "third"}]}
+    finally:
+        running.server.shutdown()
+        running.server.server_close()
+
+
+def test_sms_without_an_inbox_is_503(adapter: Adapter) -> None:
+    assert adapter.send("GET", "/_local/sms").status == 503
 
 
 # --- what the adapter reads from template.yaml ------------------------------------------------

@@ -32,6 +32,7 @@ EXPECTED = {
     ("get", "/unsubscribe/messages"): {200, 404, 422},
     ("post", "/unsubscribe/messages"): {200, 404, 422},
     ("get", "/join/{token}"): {200, 302, 404, 410},
+    ("get", "/j/{code}"): {200, 302, 404, 410},
     ("get", "/openapi.json"): {200},
 }
 
