@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # imported where built: each function imports only what it us
     from shared.mail.transport import SesTransport
     from shared.stores import Stores
     from shared.stores.join_codes import JoinCodeStore
+    from shared.stores.text_claims import TextClaimStore
     from shared.workflows.admin_events import EventAdmin
     from shared.workflows.bulletin_sending import BulletinSender
     from shared.workflows.bulletins import Bulletins
@@ -41,6 +42,7 @@ if TYPE_CHECKING:  # imported where built: each function imports only what it us
     from shared.workflows.registrations import Registrations
     from shared.workflows.sending import BatchRunner
     from shared.workflows.signup import Signups
+    from shared.workflows.texting import LateTexts, MorningTexts
 
 # As long as SenderFunction's timeout: a batch not finished by then was lost with its instance.
 SENDER_LEASE = timedelta(seconds=120)
@@ -189,14 +191,22 @@ class Services:
             limits=limits,
             retention=timedelta(days=settings.retention_days),
             retry=Retry(sleep=self.sleep),
+            late_texts=self.late_texts if settings.sms_enabled else None,
         )
+
+    @property
+    def late_texts(self) -> LateTexts:
+        from shared.workflows.texting import LateTexts
+
+        return LateTexts(self.stores.batches, self.outbox, self.schedule)
 
     @cached_property
     def registrations(self) -> Registrations:
         from shared.workflows.registrations import Registrations
 
         s = self.stores
-        return Registrations(s.events, s.registrations, s.people, self.mailer, self.schedule)
+        texts = self.late_texts if self.settings.sms_enabled else None
+        return Registrations(s.events, s.registrations, s.people, self.mailer, self.schedule, texts)
 
     @cached_property
     def event_admin(self) -> EventAdmin:
@@ -226,9 +236,9 @@ class Services:
         from shared.workflows.morning_send import Dispatcher
 
         s = self.stores
-        return Dispatcher(
-            s.events, s.registrations, s.people, s.batches, s.heartbeats, self.outbox, self.schedule
-        )
+        texts_on = self.settings.sms_enabled
+        parts = (s.events, s.registrations, s.people, s.batches, s.heartbeats, self.outbox, self.schedule)
+        return Dispatcher(*parts, texts_on=texts_on)
 
     @cached_property
     def runner(self) -> BatchRunner:
@@ -248,7 +258,33 @@ class Services:
         from shared.workflows.morning_send import JoinLinkSender
 
         s = self.stores
-        return JoinLinkSender(self.runner, s.events, s.registrations, s.people, self.mailer, self.schedule)
+        texts = (lambda: self.morning_texts) if self.settings.sms_enabled else (lambda: None)
+        return JoinLinkSender(
+            self.runner, s.events, s.registrations, s.people, self.mailer, self.schedule, texts
+        )
+
+    @cached_property
+    def text_claims(self) -> TextClaimStore:
+        """One morning text per number per event: keyed with the person-id key, as person ids are."""
+        from shared.stores.text_claims import TextClaimStore
+
+        return TextClaimStore(self.stores.table, lambda: self.keys.person)
+
+    @cached_property
+    def morning_texts(self) -> MorningTexts:
+        """The morning text (SmsEnabled), paced at SmsMaxSendRate divided by the sender's maximum
+        concurrency, as emails are at SES's rate."""
+        from shared.sms.transport import SnsTransport
+        from shared.workflows.sending import Pacer
+        from shared.workflows.texting import MorningTexts, TextSending
+
+        settings, client = self.settings, lambda: self.client("sns")  # one attempt: texting.py retries
+        transport = SnsTransport(
+            client, sender_id=settings.sms_sender_id, origination_number=settings.sms_origination_number
+        )
+        pacer = Pacer(settings.sms_max_send_rate / settings.sender_max_concurrency)
+        sending = TextSending(transport, pacer, sleep=self.sleep)
+        return MorningTexts(sending, self.stores.registrations, self.join_codes, self.text_claims, self.links)
 
     @cached_property
     def notice_sender(self) -> NoticeSender:
@@ -322,6 +358,7 @@ class Services:
             SesSuppressionList(self.client("ses")),
             self.person_id_for,
             join_codes=self.join_codes,
+            text_claims=self.text_claims,
         )
 
 

@@ -42,10 +42,13 @@ def registration_view(registrant: Registrant) -> JsonObject:
             "link_sent_at",
             "opened_at",
             "joined_at",
+            "sms_sent_for",
             "send_failures",
         },
     )
     view.update(email=registrant.email, name=registrant.name, organisation=registrant.organisation)
+    # The number the person agreed to be texted at (E.164), or "" (admins call it if need be).
+    view["phone"] = registrant.phone
     view["has_email"] = bool(registrant.email)
     return view
 

@@ -112,6 +112,8 @@ def _count_and_notify(request: SignupRequest, outcome: SignupOutcome) -> None:
         logger.error("sign-up stored, but neither SES nor the queue took its confirmation")
     elif outcome.send_confirmation and outcome.confirmation == "queued":
         count(metrics, "EmailsQueued", 1)
+    if outcome.texts_not_queued:
+        count(metrics, "TextsNotQueued", 1)  # send_links sends what is still owed
     # Access needs are kept only with their own consent, and only on new registrations; those
     # whose event starts before the next morning's digest are told at once, the others wait for it.
     if outcome.notice_now:

@@ -145,6 +145,12 @@ def handle(job: Job) -> None:
             "skipped": outcome.skipped,
             "rejected": outcome.rejected,
         }
+        if outcome.texts is not None:
+            count(metrics, "TextsSent", outcome.texts.sent)
+            if outcome.texts.rejected:
+                count(metrics, "TextsRejected", outcome.texts.rejected)
+                count(metrics, "RecipientsFailed", outcome.texts.rejected)
+            extra.update(texts_sent=outcome.texts.sent, texts_rejected=outcome.texts.rejected)
         logger.info("batch sent", extra=extra)
         return
     if outcome is not None:

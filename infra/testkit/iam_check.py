@@ -169,6 +169,8 @@ def needs(
             raise ValueError(f"secret read by name, not ARN: {secret}: its policy ARN cannot be known")
         return [Need(f"secretsmanager:{operation}", (secret,))], {}
     if service == "sns":
+        if operation == "CheckIfPhoneNumberIsOptedOut" or "PhoneNumber" in params:
+            return [Need(f"sns:{operation}", ("*",))], {}  # a phone number has no ARN: IAM checks `*`
         return [Need(f"sns:{operation}", (str(params.get("TopicArn") or params["TargetArn"]),))], {}
     if service in ("sesv2", "ses"):
         return _ses(operation, params, region)

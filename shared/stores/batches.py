@@ -1,6 +1,7 @@
 """Batches of bulk sends, and the planning lock of each send (shared/domain/bulk.py says why).
 
   morning-send batch   `EVENT#<event_id>` / `BATCH#<send moment>#<k>`
+                       (a late sign-up's text: `BATCH#<send moment>#late-<person_id>`)
   notice batch         `EVENT#<event_id>` / `NOTICEBATCH#<n>#<k>`      (n = 00001, 00002, ...)
   message batch        `EVENT#<event_id>` / `MSGBATCH#<send key>#<k>`  (messages, the follow-up)
   planning lock        `EVENT#<event_id>` / `LOCK#<batch prefix>`
@@ -102,6 +103,24 @@ class BatchStore:
         ]
         self.table.put_many(items)
         return [_batch_from(item) for item in items]
+
+    def add_late(
+        self, event_id: str, send: MorningSend, person_id: str, *, now: datetime, expires_at: datetime
+    ) -> Batch:
+        """A morning-send batch of one person who signed up after the send moment: their morning
+        text goes through the same runner as everyone's (their email carried the link already).
+        Its key names the person, so signing up twice writes one batch."""
+        item: Item = {
+            "PK": event_partition(event_id),
+            "SK": f"{_prefix(send)}late-{person_id}",
+            "status": "queued",
+            "attempts": 0,
+            "queued_at": iso(now),
+            "recipients": [person_id],
+            "expires_at": epoch(expires_at),
+        }
+        self.table.write(Write(label="batch", item=item, condition="attribute_not_exists(PK)"))
+        return _batch_from(item)
 
     def requeue(self, batch: Batch, now: datetime) -> bool:
         """Claim the queuing again of a lost batch (two callers must not both queue it)."""

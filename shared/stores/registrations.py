@@ -304,6 +304,35 @@ class RegistrationStore:
             event_id, person_id, failure, "link_failed_for = :moment", moment=iso(send_moment)
         )
 
+    def mark_text_sent(self, event_id: str, person_id: str, send_moment: datetime, now: datetime) -> bool:
+        """The morning text's one conditional write, after SNS accepted it."""
+        return self._mark(
+            event_id,
+            person_id,
+            "SET sms_sent_at = :now, sms_sent_for = :moment",
+            "attribute_exists(PK) AND (attribute_not_exists(sms_sent_for) OR sms_sent_for <> :moment)",
+            now=iso(now),
+            moment=iso(send_moment),
+        )
+
+    def mark_text_failed(
+        self, event_id: str, person_id: str, send_moment: datetime, failure: SendFailure | None
+    ) -> None:
+        """No text goes to this person for this send moment: SNS refused it (`failure`), or their
+        number had one already for this event (None: nothing failed, nothing to show)."""
+        if failure is not None:
+            self.record_failure(
+                event_id, person_id, failure, "sms_failed_for = :moment", moment=iso(send_moment)
+            )
+            return
+        self._mark(
+            event_id,
+            person_id,
+            "SET sms_failed_for = :moment",
+            "attribute_exists(PK)",
+            moment=iso(send_moment),
+        )
+
     def record_failure(
         self, event_id: str, person_id: str, failure: SendFailure, also: str = "", **values: object
     ) -> None:

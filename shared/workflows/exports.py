@@ -43,6 +43,7 @@ COLUMNS = (
     "link_sent_at",
     "opened_at",
     "joined_at",
+    "phone",  # last: columns added later go after the ones spreadsheets already expect
 )
 EXPORT_PREFIX = "exports/"
 DOWNLOAD_SECONDS = 3600
@@ -105,6 +106,7 @@ def export_rows(registrants: Iterable[Registrant], event: Event) -> list[list[st
             _when(x.registration.link_sent_at, event),
             _when(x.registration.opened_at, event),
             _when(x.registration.joined_at, event),
+            x.phone,
         ]
         for x in ordered
     ]

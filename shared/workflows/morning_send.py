@@ -16,8 +16,10 @@ never a missed email.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from shared.domain import bulk
 from shared.domain.bulk import BATCH_RETENTION, Batch, MorningSend
@@ -36,7 +38,11 @@ from shared.stores.events import EventStore
 from shared.stores.limits import HeartbeatStore
 from shared.stores.people import PersonStore
 from shared.stores.registrations import RegistrationStore
+from shared.workflows import texting
 from shared.workflows.sending import BatchResult, BatchRunner, Deadline
+
+if TYPE_CHECKING:
+    from shared.workflows.texting import MorningTexts
 
 logger = logger_for("dispatch")
 
@@ -67,6 +73,8 @@ class Dispatcher:
         heartbeats: HeartbeatStore,
         outbox: Outbox,
         schedule: Schedule,
+        *,
+        texts_on: bool = False,
     ) -> None:
         self.events = events
         self.registrations = registrations
@@ -75,6 +83,7 @@ class Dispatcher:
         self.heartbeats = heartbeats
         self.outbox = outbox
         self.schedule = schedule
+        self.texts_on = texts_on  # SmsEnabled: the morning text is due as well as the email
 
     def run(self, scheduled_time: datetime, now: datetime) -> list[EventRow]:
         """One scheduled run: every covered event, then the heartbeat."""
@@ -128,10 +137,17 @@ class Dispatcher:
         ]
         batches = self.batches.of_send(event.id, send)
         in_flight = {person for batch in batches if not batch.done for person in batch.recipients}
-        due = [r for r in registered if not _handled(r, send.send_moment)]
+        moment = send.send_moment
+        due = [
+            r
+            for r in registered
+            if not _handled(r, moment) or (self.texts_on and not texting.handled(r, moment))
+        ]
         people = self.people.get_many(r.person_id for r in due if r.person_id not in in_flight)
         new = [
-            r.person_id for r in due if r.person_id not in in_flight and _reachable(people.get(r.person_id))
+            r.person_id
+            for r in due
+            if r.person_id not in in_flight and self._owed(r, people.get(r.person_id), moment)
         ]
         # Unfinished batches whose message was lost are queued again.
         requeued = [b for b in batches if b.lost(now) and self.batches.requeue(b, now)]
@@ -153,6 +169,12 @@ class Dispatcher:
         # The batches stay unfinished: the next run (or the scheduler's retry) queues them again.
         self.outbox.put_many(jobs, refused="The queue refused some batches.")
 
+    def _owed(self, registration: Registration, person: Person | None, moment: datetime) -> bool:
+        """Is something of the morning send still owed to this person: the email, or the text?"""
+        if not _handled(registration, moment) and _reachable(person):
+            return True
+        return self.texts_on and not texting.handled(registration, moment) and texting.wants_text(person)
+
 
 def _reachable(person: Person | None) -> bool:
     """Someone we may email: a profile with an address, not suppressed."""
@@ -170,6 +192,7 @@ class JoinLinkSender:
         people: PersonStore,
         mailer: Mailer,
         schedule: Schedule,
+        texts: Callable[[], MorningTexts | None] = lambda: None,
     ) -> None:
         self.runner = runner
         self.events = events
@@ -177,6 +200,7 @@ class JoinLinkSender:
         self.people = people
         self.mailer = mailer
         self.schedule = schedule
+        self.texts = texts  # the morning texts, when SmsEnabled (built on first use)
 
     def send_batch(self, job: JoinLinksJob, now: datetime, deadline: Deadline) -> BatchResult:
         """Send one batch; it is given back before the invocation would time out, and resumed
@@ -231,3 +255,8 @@ class JoinLinkSender:
                 SendFailure(kind=JoinLink.kind, reason=reason, at=now),
             ),
         )
+        texts = self.texts()
+        if texts is not None:
+            result.texts = texts.send_batch(
+                self.runner, event, job.send_moment, batch.recipients, current, people, deadline, now
+            )

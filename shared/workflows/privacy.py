@@ -49,6 +49,7 @@ from shared.stores.join_codes import JoinCodeStore
 from shared.stores.limits import RateLimitStore
 from shared.stores.people import PersonStore, marker_from
 from shared.stores.registrations import RegistrationStore
+from shared.stores.text_claims import TextClaimStore
 from shared.workflows.exports import ExportStore
 from shared.workflows.registrations import Registrations
 
@@ -165,6 +166,7 @@ class Privacy:
         ses: SesSuppressionList,
         person_id_for: Callable[[str], str],
         join_codes: JoinCodeStore | None = None,
+        text_claims: TextClaimStore | None = None,
     ) -> None:
         self.events = events
         self.registrations = registrations
@@ -176,6 +178,7 @@ class Privacy:
         self.ses = ses
         self.person_id_for = person_id_for
         self.join_codes = join_codes
+        self.text_claims = text_claims
 
     # --- where a person's data is ---------------------------------------------------------------
 
@@ -333,8 +336,12 @@ class Privacy:
                 self.exports.delete(key)
         for registration in held.registrations:
             self.registrations.delete(registration.event_id, person_id)
+        events = [r.event_id for r in held.registrations]
         if self.join_codes is not None:  # the short join links texted to them (derived: no query)
-            self.join_codes.forget([r.event_id for r in held.registrations], person_id)
+            self.join_codes.forget(events, person_id)
+        phone = str((held.profile or {}).get("phone") or "")
+        if self.text_claims is not None and phone:  # their number's one-text-per-event claims
+            self.text_claims.forget(events, phone)
         self.rate_limits.forget_address(person_id, held.windows)
 
     def _remove_from_batches(

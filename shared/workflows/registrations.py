@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from shared.domain.errors import NotFound, Unavailable, ValidationFailed
 from shared.domain.models import Event, RegistrationStatus, Role
@@ -24,6 +25,9 @@ from shared.stores.events import EventStore
 from shared.stores.people import PersonStore
 from shared.stores.registrations import RegistrationStore
 
+if TYPE_CHECKING:
+    from shared.workflows.texting import LateTexts
+
 MANAGE_LINK_EVERY = timedelta(hours=1)
 MAX_ATTEMPTS = 5
 
@@ -36,12 +40,14 @@ class Registrations:
         people: PersonStore,
         mailer: Mailer,
         schedule: Schedule,
+        late_texts: LateTexts | None = None,
     ) -> None:
         self.events = events
         self.registrations = registrations
         self.people = people
         self.mailer = mailer
         self.schedule = schedule
+        self.late_texts = late_texts  # SmsEnabled: a place offered after the send moment is texted
 
     # --- cancelling and the waiting list ------------------------------------------------------
 
@@ -107,6 +113,11 @@ class Registrations:
             self.mailer.deliver(
                 person, lambda: PlaceOffered.of(person, event, self.mailer.links, now, late), job, now
             )
+        if late and person is not None and self.late_texts is not None:
+            from shared.workflows.texting import wants_text
+
+            if wants_text(person):  # the morning text at once, as for a late sign-up
+                self.late_texts.queue([event], person.person_id, now)
 
     def complete_place_offered(self, job: PlaceOfferedJob, now: datetime) -> str | None:
         """A queued place-offered email, as it stands now (None: nothing to send any more). It

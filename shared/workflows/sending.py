@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from shared.domain.bulk import Batch
 from shared.domain.errors import Unavailable
@@ -36,6 +37,7 @@ TIME_MARGIN_SECONDS = 10.0
 
 
 _log = logger_for("sender")
+M = TypeVar("M")  # a message of some channel: an email, a text
 
 
 class SendingStopped(Exception):
@@ -98,6 +100,7 @@ class BatchResult:
     sent_ids: list[str] = field(default_factory=list)
     failed: Counter[str] = field(default_factory=Counter)
     unmarked: int = 0  # recipients whose mark could not be written (the table kept refusing)
+    texts: BatchResult | None = None  # the morning send's texts, after its emails
 
 
 Work = Callable[[Batch, BatchResult], None]
@@ -160,25 +163,40 @@ class BatchRunner:
         `refused(person_id, reason)` and the rest go on. Failures wait to be marked until an email
         has gone: if the first few all fail, the fault is ours or SES's, not theirs, so the batch
         stops (given back, retried later) and nobody is marked."""
+        self.each(person_ids, deadline, result, make=email_for, send=self.send, sent=sent, refused=refused)
+
+    def each(
+        self,
+        person_ids: list[str],
+        deadline: Deadline,
+        result: BatchResult,
+        *,
+        make: Callable[[str], M | None],
+        send: Callable[[M], FailureReason | None],
+        sent: Callable[[str], object],
+        refused: Callable[[str, FailureReason], object],
+    ) -> None:
+        """`send_each` for any channel: `make` builds a person's message (an email, a text) and
+        `send` sends it (None: taken; a reason: refused for them alone; SendingStopped)."""
         pending: list[tuple[str, FailureReason]] = []
         working = False
         for person_id in person_ids:
             deadline.check()
             try:
-                email = email_for(person_id)
-                reason = None if email is None else self.send(email)
+                message = make(person_id)
+                reason = None if message is None else send(message)
             except (SendingStopped, OutOfTime):
                 raise
-            except Exception as error:  # this person's email could not be made
-                _log.warning("an email could not be built", extra={"error": type(error).__name__})
-                email, reason = None, "unbuildable"
-            if email is None and reason is None:
+            except Exception as error:  # this person's message could not be made
+                _log.warning("a message could not be built", extra={"error": type(error).__name__})
+                message, reason = None, "unbuildable"
+            if message is None and reason is None:
                 result.skipped += 1
                 continue
             if reason is not None:
                 pending.append((person_id, reason))
                 if not working and len(pending) >= SYSTEMIC_AFTER:
-                    raise SendingStopped(f"every email failing ({reason})")
+                    raise SendingStopped(f"every message failing ({reason})")
                 if working:
                     self._mark_failures(pending, refused, result)
                 continue

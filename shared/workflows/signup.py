@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from math import ceil
+from typing import TYPE_CHECKING
 
 from shared.domain.errors import RateLimited, Unavailable
 from shared.domain.models import Event, RegistrationStatus, Suppression
@@ -50,6 +51,9 @@ from shared.stores.limits import RateLimit
 from shared.stores.people import PersonStore, ProfileSave
 from shared.stores.registrations import Commit, NewPlace, RegistrationStore
 
+if TYPE_CHECKING:
+    from shared.workflows.texting import LateTexts
+
 RATE_WINDOW = timedelta(hours=1)
 
 
@@ -64,6 +68,7 @@ class SignupOutcome:
     # Events of this sign-up's new places with access needs that start before the next digest:
     # the admins are told of them at once (the others wait for the digest).
     notice_now: list[Event] = field(default_factory=list)
+    texts_not_queued: bool = False  # a late sign-up's morning text could not be queued
 
     @property
     def anything_new(self) -> bool:
@@ -109,6 +114,7 @@ class Signups:
         limits: Limits,
         retention: timedelta,
         retry: Retry,
+        late_texts: LateTexts | None = None,
     ) -> None:
         self.events = events
         self.registrations = registrations
@@ -119,6 +125,7 @@ class Signups:
         self.limits = limits
         self.retention = retention
         self.retry = retry
+        self.late_texts = late_texts  # SmsEnabled: texts for places taken after the send moment
 
     def sign_up(
         self,
@@ -152,8 +159,20 @@ class Signups:
                 continue
             outcome = self._confirm(plan, person, now)
             outcome.notice_now = notice_now
+            self._text_late_places(plan, person, outcome, now)
             return outcome
         raise Unavailable()
+
+    def _text_late_places(self, plan: Plan, person: Person, outcome: SignupOutcome, now: datetime) -> None:
+        """Places taken after their send moment get the morning text at once, as the confirmation
+        carries the join link (shared/workflows/texting.py)."""
+        from shared.workflows.texting import wants_text
+
+        late = {r.event_id for r in plan.new_registrations if r.link_sent_for is not None}
+        if self.late_texts is None or not late or not wants_text(person):
+            return
+        events = [item.event for item in plan.items if item.event.id in late]
+        outcome.texts_not_queued = not self.late_texts.queue(events, person.person_id, now)
 
     def add_by_admin(self, applicant: Applicant, now: datetime) -> tuple[Registration, Delivery | None]:
         """An admin's registration of someone: with an address, exactly the public sign-up on their

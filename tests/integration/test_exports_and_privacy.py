@@ -146,6 +146,7 @@ def test_export_registrations_writes_an_encrypted_csv_with_a_header_and_a_one_ho
             "link_sent_at": "",
             "opened_at": "",
             "joined_at": "",
+            "phone": "",
         },
         {
             "name": "Grace Hopper",
@@ -158,6 +159,7 @@ def test_export_registrations_writes_an_encrypted_csv_with_a_header_and_a_one_ho
             "link_sent_at": "",
             "opened_at": "",
             "joined_at": "",
+            "phone": "",
         },
     ]
     # The presigned URL: one hour, and it fetches exactly that file.

@@ -49,3 +49,17 @@ def test_every_function_is_told_the_text_settings_and_the_sender_its_rate(
     assert {name: variables[name] for name in expected} == {n: {"Ref": p} for n, p in expected.items()}
     sender = sam_template["Resources"]["SenderFunction"]["Properties"]["Environment"]["Variables"]
     assert sender["SMS_MAX_SEND_RATE"] == {"Ref": "SmsMaxSendRate"}
+
+
+def _reads_the_person_key(statements: list[dict[str, Any]]) -> bool:
+    return any(
+        "secretsmanager:GetSecretValue" in allowed_actions([s])
+        and s.get("Resource") == {"Ref": "TokenSecret"}
+        for s in statements
+    )
+
+
+def test_the_sender_reads_the_person_id_key_only_when_texts_are_on(cfn_template: dict[str, Any]) -> None:
+    # The short link's code and the one-text-per-number claim are keyed with it; emails need neither.
+    assert not _reads_the_person_key(role_statements(cfn_template, "SenderFunction"))
+    assert _reads_the_person_key(role_statements(cfn_template, "SenderFunction", {"SmsEnabled": "true"}))

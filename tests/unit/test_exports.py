@@ -110,6 +110,7 @@ def test_the_csv_has_a_bom_a_header_and_one_row_per_registration_places_first():
         "2026-12-09T07:00:05+00:00",
         "2026-12-09T13:58:00+00:00",
         "2026-12-09T13:58:00+00:00",
+        "",  # phone: none held
     ]
     assert parsed[2][:2] == ["Grace Hopper", "grace@example.org"]
     assert parsed[2][5] == "waitlisted"
