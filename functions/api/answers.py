@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Answer(BaseModel):
@@ -55,6 +55,9 @@ class ProfileAnswer(Answer):
         "other",
     ]
     organisation: str
+    # Only while texts are on (SmsEnabled): whether the person is texted, and at what number, masked.
+    sms_consent: bool | None = Field(default=None, description="Only when texts are on")
+    phone: str | None = Field(default=None, description="The number texted, masked; only when texts are on")
 
 
 class CancelAnswer(Answer):

@@ -183,9 +183,9 @@ def manage_profile() -> Response[str]:
         return _manage_response(str(token), person_id, saved=True)
     from functions.api.answers import ProfileAnswer
 
-    answer = ProfileAnswer(name=form.name, role=form.role.value, organisation=organisation)
     texts = _texts_answer(person_id) if services.get().settings.sms_enabled else {}
-    return json_response(200, {**answer.model_dump(mode="json"), **texts})
+    answer = ProfileAnswer(name=form.name, role=form.role.value, organisation=organisation, **texts)
+    return json_response(200, answer.model_dump(mode="json", exclude_unset=True))
 
 
 def _texts_change(form: ProfileForm, person_id: str) -> str | None:
