@@ -151,8 +151,10 @@ class MorningTexts:
                 self.registrations.mark_text_failed(event.id, person_id, send_moment, None)
                 return None
             code = self.codes.ensure(event.id, person_id, expires)
-            link = f"{self.links.base}/j/{code}"
-            return Text(person.phone, morning_text(event.title, when, link, reply_stop=self.links.reply_stop))
+            body = morning_text(
+                event.title, when, self.links.short_join(code), reply_stop=self.links.reply_stop
+            )
+            return Text(person.phone, body)
 
         runner.each(
             recipients,
