@@ -49,6 +49,7 @@ def registration_view(registrant: Registrant) -> JsonObject:
     view.update(email=registrant.email, name=registrant.name, organisation=registrant.organisation)
     # The number the person agreed to be texted at (E.164), or "" (admins call it if need be).
     view["phone"] = registrant.phone
+    view["sms_consent"] = bool(registrant.phone)  # a number is held only with consent
     view["has_email"] = bool(registrant.email)
     return view
 
