@@ -362,17 +362,21 @@ def _rate_findings(report: MorningReport) -> list[str]:
         if not run.text_limit or run.error:
             continue
         fraction = text_rate(run) / run.text_limit
-        ideal = len(run.numbers) / run.text_limit
-        email_span = run.send_span
+        span = publish_span(run)
+        ideal = (run.sending.requests[PUBLISH] - 1) / run.text_limit  # first to last at exactly L
+        items_each = run.batch_items / CONCURRENCY
         notes.append(
-            f"{run.label}: {text_rate(run):.1f} texts/s over {publish_span(run):.1f} s, {fraction:.2f} of L "
-            f"({'met' if rate_met(fraction) else 'MISSED'}); {len(run.numbers):,} texts at exactly L "
-            f"would take {ideal:.1f} s. Each consumer sends a batch item's emails first and its texts "
-            f"after them (shared/workflows/morning_send.py), so while it emails it does not text: here "
-            f"the {run.sends:,} unpaced emails spread over {email_span:.1f} s of the run, and the "
-            "pacer does not make up a pause afterwards (it spaces each text from the one before). "
-            "With SES paced too, the texts' share of L drops by the share of each instance's time its "
-            "emails take."
+            f"{run.label}: {text_rate(run):.1f} texts/s over {span:.1f} s, {fraction:.2f} of L "
+            f"({'met' if rate_met(fraction) else 'MISSED'}, never above it); at exactly L the first to "
+            f"the last text take {ideal:.1f} s. Each consumer sends a batch item's emails first and its "
+            "texts after them (shared/workflows/morning_send.py) and does not text meanwhile; the pacer "
+            "spaces each text from the one before, so it does not make that time up. The other "
+            f"{span - ideal:.1f} s are about the time each consumer spent on the emails of its second "
+            f"batch item ({items_each:g} items each; the first items' emails come before the first "
+            "text), here unpaced under moto. With SES paced as well, an instance's texts go at L/"
+            f"{CONCURRENCY} only for the share of its time its emails leave them: the morning send of "
+            "N people then takes about N/S + N/T (S: SES's rate, T: SmsMaxSendRate), not the longer of "
+            "the two."
         )
     if report.text_runs:
         notes.append(_invocation_finding(report))
