@@ -15,6 +15,7 @@ from bench.latency import LatencyReport, measure_latency
 from bench.morning import MORNING_METHOD, counts_table, measure_morning, morning_findings, rate_table
 from bench.report import Table, render_markdown, render_text
 from bench.requests import RequestsReport, measure_requests
+from bench.texts import text_findings, text_rate_table, texts_method, texts_table
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
@@ -267,7 +268,8 @@ def write_doc(sections: list[Table], notes: list[str], elapsed: float) -> None:
     ]
     for table in sections:
         parts += [f"## {table.title}", "", render_markdown(table), ""]
-    parts += ["## Findings", "", *[f"- {note}" for note in notes], "", METHOD + MORNING_METHOD, *kept]
+    method = METHOD + MORNING_METHOD + texts_method()
+    parts += ["## Findings", "", *[f"- {note}" for note in notes], "", method, *kept]
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(parts))
 
@@ -289,8 +291,11 @@ def main() -> int:
         latency_table(latency),
         counts_table(morning),
         rate_table(morning),
+        texts_table(morning),
+        text_rate_table(morning),
     ]
     notes = import_findings(imports) + request_findings(requests) + morning_findings(morning)
+    notes += text_findings(morning)
     elapsed = time.perf_counter() - started
     for line in machine():
         print(line)

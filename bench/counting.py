@@ -26,6 +26,7 @@ SERVICE_LABELS = {
     "sqs": "SQS",
     "secretsmanager": "Secrets Manager",
     "s3": "S3",
+    "sns": "SNS",
 }
 
 

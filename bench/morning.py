@@ -15,6 +15,9 @@ drained; every AWS request of both phases is counted with botocore hooks (`bench
   (`JoinLinkSender.send_batch`) and delete what they finished themselves, since the handler's
   `BatchProcessor` is a module global that two threads cannot share. The rate is SES SendEmail
   requests per wall-clock second from the first to the last, divided by L.
+- Text runs (bench/texts.py, issue 12): the same with SmsEnabled on and some registrants holding
+  a number and consent; the handler runs give the requests per texted recipient, the rate run
+  SNS Publish per second against SMS_MAX_SEND_RATE with SES unpaced.
 """
 
 from __future__ import annotations
@@ -53,6 +56,11 @@ SEND_EMAIL = ("sesv2", "SendEmail")
 UPDATES = (
     ("SET link_sent_at", "UpdateItem mark sent"),
     ("SET link_failed_for", "UpdateItem mark failed"),
+    ("SET send_failures", "UpdateItem record send failure"),  # a refusal, email or text
+    ("SET sms_sent_at", "UpdateItem mark text sent"),
+    ("SET sms_failed_for", "UpdateItem mark number texted already"),
+    ("SET person_id = :person, expires_at", "UpdateItem text claim"),
+    ("SET event_id = :event, person_id", "UpdateItem join code"),
     ("SET lease_until", "UpdateItem lease batch item"),
     ("SET #status", "UpdateItem finish batch item"),
     ("REMOVE lease_until", "UpdateItem release batch item"),
@@ -100,6 +108,9 @@ class SendRun:
     consumers: int  # 0: the SenderFunction handler through the pump, one at a time
     receive_size: int
     timeout: float = math.inf  # each consumer's invocation: SenderFunction's Timeout
+    text_every: int = 0  # SmsEnabled and one registrant in this many agreed to texts; 0: texts off
+    text_limit: float | None = None  # SMS_MAX_SEND_RATE; None: unpaced
+    text_baseline: bool = False  # texts off: the text runs' email side is compared with it
     dispatch: Tally = field(default_factory=Tally)
     sending: Tally = field(default_factory=Tally)
     queued: int = 0
@@ -107,6 +118,9 @@ class SendRun:
     per_consumer: list[int] = field(default_factory=list)
     delivered: Counter[str] = field(default_factory=Counter)  # address -> emails SES accepted
     expected: set[str] = field(default_factory=set)
+    texted: Counter[str] = field(default_factory=Counter)  # number -> texts moto's SNS took
+    numbers: set[str] = field(default_factory=set)  # the numbers of those who agreed
+    texts_per_consumer: list[int] = field(default_factory=list)
     setup_seconds: float = 0.0
     dispatch_seconds: float = 0.0
     send_seconds: float = 0.0
@@ -174,12 +188,20 @@ class MorningReport:
     dispatch_batch: int
 
     @property
+    def email_runs(self) -> list[SendRun]:
+        return [run for run in self.runs if not (run.text_every or run.text_baseline)]
+
+    @property
+    def text_runs(self) -> list[SendRun]:
+        return [run for run in self.runs if run.text_every or run.text_baseline]
+
+    @property
     def handler_runs(self) -> list[SendRun]:
-        return [run for run in self.runs if run.consumers == 0]
+        return [run for run in self.email_runs if run.consumers == 0]
 
     @property
     def rate_runs(self) -> list[SendRun]:
-        return [run for run in self.runs if run.consumers > 0]
+        return [run for run in self.email_runs if run.consumers > 0]
 
     @property
     def unpaced(self) -> float:
@@ -189,13 +211,19 @@ class MorningReport:
 
     @property
     def failed(self) -> bool:
-        return any(run.error or not run.exactly_once for run in self.runs)
+        from bench.texts import texts_exactly_once
+
+        return any(
+            run.error or not run.exactly_once or (run.text_every and not texts_exactly_once(run))
+            for run in self.runs
+        )
 
 
 def measure_morning() -> MorningReport:
     # The functions' loggers exist before moto_stack() points every log handler at /dev/null.
     import functions.dispatch.handler
     import functions.sender.handler  # noqa: F401
+    from bench.texts import text_runs
     from infra.local.resources import load_template
 
     # Each run's moto_stack() makes every moto DynamoDB request atomic, as in the tests.
@@ -218,6 +246,7 @@ def measure_morning() -> MorningReport:
             )
             run = SendRun(label, RATE_REGISTRANTS, RATE_LIMIT, CONCURRENCY, receive, timeout=timeout)
             runs.append(_measure(counter, run))
+        runs += [_measure(counter, run) for run in text_runs(batch_size, timeout)]
     return MorningReport(runs, batch_size, timeout, visibility, BATCH_SIZE)
 
 
@@ -229,6 +258,7 @@ def _quiet_stdout() -> Iterator[None]:
 
 
 def _measure(counter: RequestCounter, run: SendRun) -> SendRun:
+    from bench.texts import give_numbers, sms_sent, text_parameters
     from functions.dispatch.handler import lambda_handler as dispatch
     from infra.testkit.api import LambdaContext
     from infra.testkit.morning import add_registrants, pump
@@ -236,21 +266,23 @@ def _measure(counter: RequestCounter, run: SendRun) -> SendRun:
 
     print(f"bench:   {run.label} ...", file=sys.stderr, flush=True)
     try:
-        with moto_stack() as stack, _quiet_stdout():
+        with moto_stack(text_parameters(run)) as stack, _quiet_stdout():
             os.environ["SES_MAX_SEND_RATE"] = f"{run.limit or UNPACED:g}"
+            os.environ["SMS_MAX_SEND_RATE"] = f"{run.text_limit or UNPACED:g}"
             os.environ["SENDER_MAX_CONCURRENCY"] = str(CONCURRENCY)
             services.reset()
             started = time.perf_counter()
             event_id = create_event("The morning send", days=14)
             addresses = add_registrants(event_id, run.registrants, now=clock.now())
             run.expected = {address.lower() for address in addresses}
+            run.numbers = give_numbers(addresses, run.text_every)
             event = services.get().stores.events.get(event_id)
             assert event is not None
             send_moment = services.get().schedule.send_moment(event)
             clock.freeze(send_moment)
             services.reset()  # DispatchFunction and SenderFunction start in fresh containers
             outbox = _sent_messages()
-            before = len(outbox)
+            before, texts_before = len(outbox), len(sms_sent())
             run.setup_seconds = time.perf_counter() - started
 
             started = time.perf_counter()
@@ -270,10 +302,12 @@ def _measure(counter: RequestCounter, run: SendRun) -> SendRun:
                 if run.consumers == 0:
                     pump(stack, max_rounds=run.batch_items + 10)
                     run.per_consumer = [run.sending.requests[SEND_EMAIL]]
+                    run.texts_per_consumer = [run.sending.requests[("sns", "Publish")]]
                 else:
                     _drain(stack, run)
             run.send_seconds = time.perf_counter() - started
             run.delivered = _recipients(outbox[before:])
+            run.texted = Counter(to for to, _body in sms_sent()[texts_before:])
     except Exception as error:  # a run that breaks is reported, and the bench goes on
         run.error = run.error or f"{type(error).__name__}: {error}"
         traceback.print_exc()
@@ -325,6 +359,7 @@ def _drain(stack: Any, run: SendRun) -> None:
     """Two SenderFunction instances: each receives up to `receive_size` messages (one invocation,
     with SenderFunction's time budget), sends each batch item through its own paced JoinLinkSender,
     then deletes what it finished (as the event source does)."""
+    from bench.texts import own_texts
     from shared import clock, services
     from shared.mail.jobs import read_job
     from shared.workflows.morning_send import JoinLinkSender
@@ -336,13 +371,18 @@ def _drain(stack: Any, run: SendRun) -> None:
     sqs = app.client("sqs")
     queue_url = stack.physical["OutboundQueue"]
     expected_seconds = run.registrants / (run.limit or UNPACED)
+    expected_seconds += len(run.numbers) / run.text_limit if run.text_limit else 0.0
     state = _Drain(run.batch_items, time.monotonic() + 4 * expected_seconds + 60)
     run.per_consumer = [0] * run.consumers
+    run.texts_per_consumer = [0] * run.consumers
 
     def consume(index: int) -> None:
         runner = BatchRunner(base.batches, base.transport, Pacer(share), lease=base.lease)
         s = app.stores
-        sender = JoinLinkSender(runner, s.events, s.registrations, s.people, app.mailer, app.schedule)
+        texts = own_texts(app) if run.text_every else None  # its own Pacer at SMS_MAX_SEND_RATE / 2
+        sender = JoinLinkSender(
+            runner, s.events, s.registrations, s.people, app.mailer, app.schedule, lambda: texts
+        )
         try:
             while not state.stop.is_set():
                 if time.monotonic() > state.deadline:
@@ -373,6 +413,7 @@ def _drain(stack: Any, run: SendRun) -> None:
                         )
                         return
                     run.per_consumer[index] += result.sent
+                    run.texts_per_consumer[index] += result.texts.sent if result.texts else 0
                 entries = [
                     {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(received)
                 ]
@@ -417,7 +458,7 @@ def counts_table(report: MorningReport) -> Table:
         ],
         numeric={2, 3, 4, 5, 6},
     )
-    for run in report.runs:
+    for run in report.email_runs:
         tally = run.tally
         other = tally.total - sum(tally.by_service(s) for s in ("sesv2", "dynamodb", "sqs"))
         others = ", ".join(
@@ -458,7 +499,7 @@ def rate_table(report: MorningReport) -> Table:
         ],
         numeric={1, 3, 4, 5},
     )
-    for run in report.runs:
+    for run in report.email_runs:
         fraction = run.fraction
         if run.error:
             target = "FAILED: " + run.error
@@ -587,7 +628,7 @@ def morning_findings(report: MorningReport) -> list[str]:
             f"{1000 * run.send_seconds / run.registrants:.0f} ms per email, mostly rendering it and "
             "moto's own SES and DynamoDB)."
         )
-    for run in report.runs:
+    for run in report.email_runs:
         if run.error:
             notes.append(f"{run.label} FAILED: {run.error}")
     return notes

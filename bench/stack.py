@@ -6,23 +6,23 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from infra.testkit import FIXED_NOW
+from infra.testkit import FIXED_NOW, PARAMETERS
 from infra.testkit import stack as testkit_stack
 from infra.testkit.api import Answer, call_api, invoke_admin
 
 
 @contextmanager
-def moto_stack() -> Iterator[Any]:
+def moto_stack(parameters: Mapping[str, str] = PARAMETERS) -> Iterator[Any]:
     """Everything the handlers need, in-process (`infra.testkit.stack.moto_stack`, as the tests'
-    `aws` fixture), with the functions' logs kept off the terminal; the environment is put back
-    afterwards."""
-    with testkit_stack.moto_stack() as stack, quiet_logs():
+    `aws` fixture), deployed with `parameters`, with the functions' logs kept off the terminal;
+    the environment is put back afterwards."""
+    with testkit_stack.moto_stack(parameters=parameters) as stack, quiet_logs():
         yield stack
 
 
