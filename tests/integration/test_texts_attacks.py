@@ -1,0 +1,58 @@
+"""The morning text under attack and misconfiguration (issue 12): what a hostile person, a
+fraudster or a tired admin can make it do, and what it must not do."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from infra.testkit.api import invoke_admin
+from infra.testkit.morning import add_registrants, join_emails_by_recipient, pump, run_dispatch
+from shared import clock, services
+from tests.integration.helpers import create_event
+from tests.integration.test_morning_texts import (
+    EVENT_DAY_0700,
+    EVENT_DAY_RUN,
+    give_numbers,
+    numbers,
+    texts,
+)
+
+
+def waiting(stack, queue: str) -> int:
+    attributes = (
+        services.get()
+        .client("sqs")
+        .get_queue_attributes(
+            QueueUrl=stack.physical[queue],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+    )
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+def test_a_base_url_too_long_for_any_text_marks_every_text_failed_once_and_ends_the_batch(
+    texting, monkeypatch, caplog
+):
+    event_id = create_event(starts_at="2026-12-09T14:00:00")
+    addresses = add_registrants(event_id, 8, now=clock.now())
+    give_numbers(addresses, numbers(8))
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://" + "a" * 120 + ".example.org")  # a tired admin
+    services.reset()
+    clock.freeze(EVENT_DAY_0700)
+
+    run_dispatch(EVENT_DAY_RUN)
+    pump(texting)
+    clock.freeze(EVENT_DAY_0700 + timedelta(minutes=30))  # the scheduler's next runs
+    again = run_dispatch(EVENT_DAY_RUN)
+    pump(texting, visible_again=True)
+
+    assert texts() == [] and join_emails_by_recipient() == {a: 1 for a in addresses}
+    roster = invoke_admin({"action": "list_registrations", "event_id": event_id})["registrations"]
+    failures = {r["email"]: [(f["channel"], f["reason"]) for f in r["send_failures"]] for r in roster}
+    assert failures == {a: [("sms", "unbuildable")] for a in addresses}  # admins see it, once each
+    assert again["events"][0]["queued"] == 0  # nothing goes round again ...
+    assert waiting(texting, "OutboundQueue") == 0
+    assert waiting(texting, "OutboundDeadLetterQueue") == 0  # ... nor to the dead-letter queue
+    assert any("PUBLIC_BASE_URL" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
