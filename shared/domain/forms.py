@@ -81,11 +81,11 @@ class TextsChoice(BaseModel):
         from shared.config import sms_regions
         from shared.domain.phones import PhoneRefused, mobile_number
 
-        self._texts_given = bool({"phone", "sms_consent"} & self.model_fields_set)
-        if not self._texts_given:
-            return self
-        regions = sms_regions()
-        if not regions or not self.sms_consent:
+        given = bool({"phone", "sms_consent"} & self.model_fields_set)
+        regions = sms_regions() if given else ()
+        # While texts are off the fields are ignored: not given, so nothing held is changed.
+        self._texts_given = given and bool(regions)
+        if not self._texts_given or not self.sms_consent:
             self.phone, self.sms_consent = None, False  # nothing kept without texts on and a yes
             return self
         if self.phone is None:
@@ -100,7 +100,7 @@ class TextsChoice(BaseModel):
 
     @property
     def texts_given(self) -> bool:
-        """Did the form say anything about texts (a field of them present)?"""
+        """Did the form say anything about texts (a field of them present, while texts are on)?"""
         return self._texts_given
 
 

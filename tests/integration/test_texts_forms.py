@@ -202,3 +202,20 @@ def test_a_bad_number_on_the_manage_page_comes_back_beside_its_field(aws, texts_
     assert page.status == 422
     assert 'id="phone-error"' in page.body and "not a mobile number" in page.body
     assert stored().phone == ""
+
+
+def test_while_texts_are_off_a_profile_change_leaves_the_number_held(aws, texts_on, monkeypatch):
+    # Texts switched off for a while (the budget): the fields are ignored, as CONTRACT.md says, so
+    # a JSON client still sending them neither erases the number nor changes it.
+    event_id = create_event()
+    sign_up([event_id], phone=MOBILE, sms_consent=True)
+    token = manage_token()
+    monkeypatch.setenv("SMS_ENABLED", "false")
+    services.reset()
+    details = {"token": token, "name": "Ada King", "role": "academic"}
+
+    for texts in ({"phone": "07400 654321", "sms_consent": True}, {"sms_consent": False}, {"phone": ""}):
+        answer = call_api("POST", "/manage/profile", json_body={**details, **texts})
+        assert answer.status == 200 and "phone" not in answer.json()
+
+    assert (stored().name, stored().phone, stored().sms_consent) == ("Ada King", STORED, True)
