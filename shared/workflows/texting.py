@@ -185,6 +185,9 @@ class MorningTexts:
                 send_moment,
                 SendFailure(channel="sms", kind=KIND, reason=reason, at=now),
             ),
+            # SNS refused that number alone (it replied STOP, or is not one SNS can text): faults
+            # of ours or SNS's for everyone come as SendingStopped, never as `rejected`.
+            individual=frozenset({"rejected"}),
         )
         return result
 

@@ -56,3 +56,28 @@ def test_a_base_url_too_long_for_any_text_marks_every_text_failed_once_and_ends_
     assert waiting(texting, "OutboundQueue") == 0
     assert waiting(texting, "OutboundDeadLetterQueue") == 0  # ... nor to the dead-letter queue
     assert any("PUBLIC_BASE_URL" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+
+
+def test_numbers_that_replied_stop_never_hold_up_the_texts_of_the_rest_of_their_batch(texting):
+    # Five people in a row who replied STOP are their own choice, not a fault of ours or SNS's:
+    # they must not stop the batch as five failing sends would.
+    event_id = create_event(starts_at="2026-12-09T14:00:00")
+    registrants = add_registrants(event_id, 12, now=clock.now())
+    # in the batch's order (by person id), so that the nine come first
+    addresses = sorted(registrants, key=services.get().person_id_for)
+    opted_out = [f"+4474001{n:03d}99" for n in range(12)]  # moto: a number ending 99 replied STOP
+    give_numbers(addresses, opted_out[:9] + numbers(3))
+    clock.freeze(EVENT_DAY_0700)
+
+    run_dispatch(EVENT_DAY_RUN)
+    pump(texting)
+    clock.freeze(EVENT_DAY_0700 + timedelta(minutes=30))
+    again = run_dispatch(EVENT_DAY_RUN)
+    pump(texting, visible_again=True)
+
+    assert sorted(t["to"] for t in texts()) == numbers(3)
+    roster = invoke_admin({"action": "list_registrations", "event_id": event_id})["registrations"]
+    failures = {r["email"]: [(f["channel"], f["reason"]) for f in r["send_failures"]] for r in roster}
+    assert failures == {a: [("sms", "rejected")] for a in addresses[:9]} | {a: [] for a in addresses[9:]}
+    assert again["events"][0]["queued"] == 0
+    assert waiting(texting, "OutboundQueue") == 0 and waiting(texting, "OutboundDeadLetterQueue") == 0
