@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from botocore.exceptions import ClientError
+
 from infra.testkit.api import invoke_admin
 from infra.testkit.morning import add_registrants, join_emails_by_recipient, pump, run_dispatch
 from shared import clock, services
@@ -81,3 +83,36 @@ def test_numbers_that_replied_stop_never_hold_up_the_texts_of_the_rest_of_their_
     assert failures == {a: [("sms", "rejected")] for a in addresses[:9]} | {a: [] for a in addresses[9:]}
     assert again["events"][0]["queued"] == 0
     assert waiting(texting, "OutboundQueue") == 0 and waiting(texting, "OutboundDeadLetterQueue") == 0
+
+
+class SnsRefusingTheAccount:
+    """SNS refusing every text for a fault of the setup (here: the role may not publish)."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+
+    def check_if_phone_number_is_opted_out(self, **kwargs):
+        return self.real.check_if_phone_number_is_opted_out(**kwargs)
+
+    def publish(self, **kwargs):
+        error = {"Code": "AuthorizationError", "Message": "not authorized to perform: SNS:Publish"}
+        raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}, "Publish")
+
+
+def test_sns_refusing_every_text_raises_the_sending_stopped_alarm_and_the_texts_wait(texting, capsys):
+    event_id = create_event(starts_at="2026-12-09T14:00:00")
+    addresses = add_registrants(event_id, 3, now=clock.now())
+    give_numbers(addresses, numbers(3))
+    clock.freeze(EVENT_DAY_0700)
+    run_dispatch(EVENT_DAY_RUN)
+    services.override(sns=SnsRefusingTheAccount(services.get().client("sns")))
+
+    pump(texting)
+
+    assert texts() == [] and join_emails_by_recipient() == {a: 1 for a in addresses}
+    assert '"SendingStopped"' in capsys.readouterr().out  # the metric SendingStoppedAlarm watches
+    assert waiting(texting, "OutboundQueue") == 1  # the batch waits, nobody marked
+    services.override()  # the grant is mended
+    pump(texting, visible_again=True)
+    assert sorted(t["to"] for t in texts()) == numbers(3)
+    assert join_emails_by_recipient() == {a: 1 for a in addresses}
