@@ -219,3 +219,18 @@ def test_while_texts_are_off_a_profile_change_leaves_the_number_held(aws, texts_
         assert answer.status == 200 and "phone" not in answer.json()
 
     assert (stored().name, stored().phone, stored().sms_consent) == ("Ada King", STORED, True)
+
+
+def test_a_bad_number_is_named_with_the_other_fields_problems_in_one_answer(aws, texts_on):
+    # The number's check runs after the other fields'; it must not wait for them to be right.
+    event_id = create_event()
+
+    answer = sign_up([event_id], name="", phone="0800 123 4567", sms_consent=True)
+    missing = sign_up([event_id], name="", role="astronaut", phone="", sms_consent="on")
+    no_consent = sign_up([event_id], name="", phone="0800 123 4567", sms_consent=False)
+
+    assert answer.status == 422 and set(answer.json()["error"]["fields"]) == {"name", "phone"}
+    assert answer.json()["error"]["fields"]["phone"] == "is not a mobile number; we can only text mobiles"
+    assert set(missing.json()["error"]["fields"]) == {"name", "role", "phone"}
+    assert set(no_consent.json()["error"]["fields"]) == {"name"}  # no consent: the number is not read
+    assert stored() is None
