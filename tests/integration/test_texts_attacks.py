@@ -7,17 +7,19 @@ from datetime import timedelta
 
 from botocore.exceptions import ClientError
 
-from infra.testkit.api import invoke_admin
+from infra.testkit.api import call_api, invoke_admin
 from infra.testkit.morning import add_registrants, join_emails_by_recipient, pump, run_dispatch
 from shared import clock, services
-from tests.integration.helpers import create_event
+from tests.integration.helpers import create_event, sign_up
 from tests.integration.test_morning_texts import (
     EVENT_DAY_0700,
     EVENT_DAY_RUN,
     give_numbers,
     numbers,
     texts,
+    texts_by_number,
 )
+from tests.integration.test_texts_forms import manage_token
 
 
 def waiting(stack, queue: str) -> int:
@@ -116,3 +118,26 @@ def test_sns_refusing_every_text_raises_the_sending_stopped_alarm_and_the_texts_
     pump(texting, visible_again=True)
     assert sorted(t["to"] for t in texts()) == numbers(3)
     assert join_emails_by_recipient() == {a: 1 for a in addresses}
+
+
+def test_cancelling_and_signing_up_again_after_the_morning_text_texts_the_number_no_more(texting):
+    # One text per number per event: a place brought back is not a second text, whatever number
+    # its holder gives in between (before: one more text to the first number).
+    event_id = create_event(starts_at="2026-12-09T14:00:00")
+    sign_up([event_id], phone="07400 123456", sms_consent=True)
+    clock.freeze(EVENT_DAY_0700)
+    run_dispatch(EVENT_DAY_RUN)
+    pump(texting)
+    clock.freeze(EVENT_DAY_0700 + timedelta(hours=3))
+    token = manage_token()
+    details = {"token": token, "name": "Ada Lovelace", "role": "academic"}
+
+    for number in ("07400 123456", "07400 654321", "07400 123456"):
+        call_api("POST", "/manage/profile", json_body={**details, "phone": number, "sms_consent": True})
+        assert (
+            call_api("POST", "/manage/cancel", json_body={"token": token, "event_id": event_id}).status == 200
+        )
+        assert sign_up([event_id]).status == 201
+        pump(texting)
+
+    assert texts_by_number() == {"+447400123456": 1}
