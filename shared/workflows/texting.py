@@ -200,7 +200,7 @@ class MorningTexts:
         from shared.domain.sms_text import morning_text
 
         try:
-            morning_text(title, when, f"{self.links.base}/j/{'z' * LENGTH}", reply_stop=self.links.reply_stop)
+            morning_text(title, when, self.links.short_join("z" * LENGTH), reply_stop=self.links.reply_stop)
         except ValueError:
             return False
         return True
@@ -212,9 +212,11 @@ class MorningTexts:
         counts RecipientsFailed, which alarms) and the batch done: stopping it, as the runner
         stops a batch whose first texts all fail, would only send it round the queue to the
         dead-letter queue, as if the emails had failed, on every dispatch run until the event."""
+        from shared.domain.join_codes import LENGTH
+
         _log.error(
             "no morning text can be built: the join link is too long for one text; check PUBLIC_BASE_URL",
-            extra={"link_characters": len(self.links.base) + 15, "texts": len(person_ids)},
+            extra={"link_characters": len(self.links.short_join("z" * LENGTH)), "texts": len(person_ids)},
         )
         failure = SendFailure(channel="sms", kind=KIND, reason="unbuildable", at=now)
         for person_id in person_ids:
