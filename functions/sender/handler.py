@@ -111,7 +111,11 @@ def handle(job: Job) -> None:
     try:
         outcome = HANDLERS[type(job)](job, clock.now(), _deadline())
     except SendingStopped as stopped:
-        if stopped.code in STOPPING_CODES:
+        from shared.sms.transport import SYSTEMIC_CODES as SMS_SETUP_CODES
+
+        # SES paused or out of quota, or SNS refusing every text for the setup's fault (no grant,
+        # a sender ID or origination number refused, the SMS KMS key): no retry mends it alone.
+        if stopped.code in STOPPING_CODES or stopped.code in SMS_SETUP_CODES:
             count(metrics, "SendingStopped")
         logger.warning("sending stopped; the batch stays queued", extra={"ses_code": stopped.code})
         raise

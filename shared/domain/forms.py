@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shared.domain.models import Role, check_address, has_control_characters
 
@@ -81,11 +91,11 @@ class TextsChoice(BaseModel):
         from shared.config import sms_regions
         from shared.domain.phones import PhoneRefused, mobile_number
 
-        self._texts_given = bool({"phone", "sms_consent"} & self.model_fields_set)
-        if not self._texts_given:
-            return self
-        regions = sms_regions()
-        if not regions or not self.sms_consent:
+        given = bool({"phone", "sms_consent"} & self.model_fields_set)
+        regions = sms_regions() if given else ()
+        # While texts are off the fields are ignored: not given, so nothing held is changed.
+        self._texts_given = given and bool(regions)
+        if not self._texts_given or not self.sms_consent:
             self.phone, self.sms_consent = None, False  # nothing kept without texts on and a yes
             return self
         if self.phone is None:
@@ -98,22 +108,67 @@ class TextsChoice(BaseModel):
             raise _field_error("phone", refused.reason) from None
         return self
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _number_with_the_rest(
+        cls, data: object, handler: ModelWrapValidatorHandler[TextsChoice]
+    ) -> TextsChoice:
+        """When other fields fail, the check of the number (an after-validator, so skipped then)
+        is made too and its problem comes back with theirs: one round trip to correct both."""
+        try:
+            return handler(data)
+        except ValidationError as error:
+            problems = error.errors()
+            if any(problem["loc"][:1] == ("phone",) for problem in problems):
+                raise
+            reason = _number_problem(data, cls.number_required)
+            if reason is None:
+                raise
+            details: list[InitErrorDetails] = [
+                {"type": PydanticCustomError(p["type"], p["msg"]), "loc": p["loc"], "input": p["input"]}
+                for p in problems
+            ]
+            details.append(_field_detail("phone", reason))
+            raise ValidationError.from_exception_data(cls.__name__, details) from None
+
     @property
     def texts_given(self) -> bool:
-        """Did the form say anything about texts (a field of them present)?"""
+        """Did the form say anything about texts (a field of them present, while texts are on)?"""
         return self._texts_given
 
 
-def _field_error(field: str, reason: str) -> ValueError:
-    """A model-level error that names its field (see functions/error_map.py's field_problems)."""
-    from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
-
-    detail: InitErrorDetails = {
+def _field_detail(field: str, reason: str) -> InitErrorDetails:
+    return {
         "type": PydanticCustomError("value_error", "{reason}", {"reason": reason}),
         "loc": (field,),
         "input": None,
     }
-    return ValidationError.from_exception_data("TextsChoice", [detail])
+
+
+def _field_error(field: str, reason: str) -> ValueError:
+    """A model-level error that names its field (see functions/error_map.py's field_problems)."""
+    return ValidationError.from_exception_data("TextsChoice", [_field_detail(field, reason)])
+
+
+def _number_problem(data: object, number_required: bool) -> str | None:
+    """What is wrong with the texts part of a form that failed elsewhere (raw `data`), as
+    `_checked_number` would say it; None when nothing is, or the field has a type error already."""
+    from shared.config import sms_regions
+    from shared.domain.phones import PhoneRefused, mobile_number
+
+    if not isinstance(data, dict) or _truthy_checkbox(data.get("sms_consent")) is not True:
+        return None
+    regions = sms_regions()
+    phone = _blank_to_none(data.get("phone"))
+    if not regions or not (phone is None or isinstance(phone, str)):
+        return None
+    if phone is None:
+        return NUMBER_NEEDED if number_required else None
+    try:
+        mobile_number(phone, regions)
+    except PhoneRefused as refused:
+        return refused.reason
+    return None
 
 
 EventId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]

@@ -17,6 +17,15 @@ MAX_TYPED = 32  # longer than any way of writing a phone number with spaces and 
 SEPARATORS = " -().\u00a0"
 
 
+# "UK" is ISO 3166's exceptionally reserved code for GB: what an admin is most likely to write.
+_REGION_ALIASES = {"UK": "GB"}
+
+
+def _region(code: str) -> str:
+    code = code.strip().upper()
+    return _REGION_ALIASES.get(code, code)
+
+
 class PhoneRefused(ValueError):
     """The number cannot be texted; `reason` says why, as a sentence for the person who typed it."""
 
@@ -28,7 +37,7 @@ class PhoneRefused(ValueError):
 def mobile_number(typed: str, countries: Iterable[str] = DEFAULT_COUNTRIES) -> str:
     """`typed` as an E.164 mobile number in one of `countries` (ISO 3166 codes), or PhoneRefused.
     A number without a country prefix is read as the first country's."""
-    allowed = tuple(code.strip().upper() for code in countries if code.strip()) or DEFAULT_COUNTRIES
+    allowed = tuple(_region(code) for code in countries if code.strip()) or DEFAULT_COUNTRIES
     text = typed.strip()
     if not text:
         raise PhoneRefused("give a mobile number, like 07400 123456")
@@ -53,7 +62,10 @@ def mobile_number(typed: str, countries: Iterable[str] = DEFAULT_COUNTRIES) -> s
             if allowed == DEFAULT_COUNTRIES
             else f"we can only text mobile numbers in {', '.join(allowed)}"
         )
-    if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
+    # FIXED_LINE_OR_MOBILE: where numbering does not tell them apart (the US, Canada: every number
+    # there); only met in a country SmsCountries lists besides the UK, whose mobiles are MOBILE.
+    kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    if phonenumbers.number_type(number) not in kinds:
         raise PhoneRefused("is not a mobile number; we can only text mobiles")
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 

@@ -146,9 +146,14 @@ def plan_signup(
             continue
         placed = RegistrationStatus.waitlisted if event.is_full() else RegistrationStatus.registered
         late = gets_join_link(event, placed.value, schedule, now)
-        plan.new_registrations.append(
-            _registration(applicant, role, event, person_id, placed, now, late, schedule)
-        )
+        registration = _registration(applicant, role, event, person_id, placed, now, late, schedule)
+        if existing is not None:
+            # A cancelled place brought back keeps what its morning text did: a number gets one
+            # text per event, not one more each time its holder cancels and signs up again.
+            registration = registration.model_copy(
+                update={"sms_sent_for": existing.sms_sent_for, "sms_failed_for": existing.sms_failed_for}
+            )
+        plan.new_registrations.append(registration)
         plan.items.append(SignupItem(event, placed.value, changed=True, join_details=late))  # type: ignore[arg-type]
     if plan.new_registrations:
         plan.send_confirmation = True

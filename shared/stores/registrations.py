@@ -44,6 +44,8 @@ _TIMES = (
     "link_sent_at",
     "link_sent_for",
     "link_failed_for",
+    "sms_sent_for",
+    "sms_failed_for",
     "opened_at",
     "joined_at",
     "admin_notice_due",

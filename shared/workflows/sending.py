@@ -175,9 +175,12 @@ class BatchRunner:
         send: Callable[[M], FailureReason | None],
         sent: Callable[[str], object],
         refused: Callable[[str, FailureReason], object],
+        individual: frozenset[FailureReason] = frozenset(),
     ) -> None:
         """`send_each` for any channel: `make` builds a person's message (an email, a text) and
-        `send` sends it (None: taken; a reason: refused for them alone; SendingStopped)."""
+        `send` sends it (None: taken; a reason: refused for them alone; SendingStopped). A reason
+        in `individual` is known to be that person's alone (a number that replied STOP): marked at
+        once, it never counts towards stopping the batch as the first few failing do."""
         pending: list[tuple[str, FailureReason]] = []
         working = False
         for person_id in person_ids:
@@ -192,6 +195,9 @@ class BatchRunner:
                 message, reason = None, "unbuildable"
             if message is None and reason is None:
                 result.skipped += 1
+                continue
+            if reason is not None and reason in individual:
+                self._mark_failures([(person_id, reason)], refused, result)
                 continue
             if reason is not None:
                 pending.append((person_id, reason))

@@ -103,6 +103,21 @@ def wants_text(person: Person | None) -> bool:
     )
 
 
+def due_text(
+    registration: Registration | None, person: Person | None, send_moment: datetime
+) -> Person | None:
+    """The person, if this send's text is owed to them: registered, not yet texted or refused for
+    it, and someone we may text."""
+    if (
+        registration is None
+        or registration.status is not RegistrationStatus.registered
+        or handled(registration, send_moment)
+        or not wants_text(person)
+    ):
+        return None
+    return person
+
+
 class MorningTexts:
     def __init__(
         self,
@@ -136,15 +151,16 @@ class MorningTexts:
         expires = event.ends_at + BATCH_RETENTION
         when = sms_when(event, now)
 
+        def due(person_id: str) -> Person | None:
+            return due_text(current.get(person_id), people.get(person_id), send_moment)
+
+        if not self._buildable(event.title, when):
+            self._mark_all_unbuildable(event, send_moment, [p for p in recipients if due(p)], result, now)
+            return result
+
         def text_for(person_id: str) -> Text | None:
-            registration, person = current.get(person_id), people.get(person_id)
-            if (
-                registration is None
-                or registration.status is not RegistrationStatus.registered
-                or handled(registration, send_moment)
-                or person is None
-                or not wants_text(person)
-            ):
+            person = due(person_id)
+            if person is None:
                 return None
             if not self.claims.claim(event.id, person.phone, person_id, expires):
                 # Their number has this event's text already (someone else gave it too).
@@ -169,8 +185,44 @@ class MorningTexts:
                 send_moment,
                 SendFailure(channel="sms", kind=KIND, reason=reason, at=now),
             ),
+            # SNS refused that number alone (it replied STOP, or is not one SNS can text): faults
+            # of ours or SNS's for everyone come as SendingStopped, never as `rejected`.
+            individual=frozenset({"rejected"}),
         )
         return result
+
+    def _buildable(self, title: str, when: str) -> bool:
+        """Can this event's text be built at all? What can make it too long (the link's base, the
+        time) is the same for everyone and every code is as long as this one, so if not, no text
+        of the send can be: a deployment's fault (a long PUBLIC_BASE_URL or custom domain), which
+        no retry mends."""
+        from shared.domain.join_codes import LENGTH
+        from shared.domain.sms_text import morning_text
+
+        try:
+            morning_text(title, when, self.links.short_join("z" * LENGTH), reply_stop=self.links.reply_stop)
+        except ValueError:
+            return False
+        return True
+
+    def _mark_all_unbuildable(
+        self, event: Event, send_moment: datetime, person_ids: list[str], result: BatchResult, now: datetime
+    ) -> None:
+        """Every due text marked failed `unbuildable` (list_registrations shows it; the handler
+        counts RecipientsFailed, which alarms) and the batch done: stopping it, as the runner
+        stops a batch whose first texts all fail, would only send it round the queue to the
+        dead-letter queue, as if the emails had failed, on every dispatch run until the event."""
+        from shared.domain.join_codes import LENGTH
+
+        _log.error(
+            "no morning text can be built: the join link is too long for one text; check PUBLIC_BASE_URL",
+            extra={"link_characters": len(self.links.short_join("z" * LENGTH)), "texts": len(person_ids)},
+        )
+        failure = SendFailure(channel="sms", kind=KIND, reason="unbuildable", at=now)
+        for person_id in person_ids:
+            self.registrations.mark_text_failed(event.id, person_id, send_moment, failure)
+            result.rejected += 1
+            result.failed["unbuildable"] += 1
 
 
 class LateTexts:

@@ -202,3 +202,35 @@ def test_a_bad_number_on_the_manage_page_comes_back_beside_its_field(aws, texts_
     assert page.status == 422
     assert 'id="phone-error"' in page.body and "not a mobile number" in page.body
     assert stored().phone == ""
+
+
+def test_while_texts_are_off_a_profile_change_leaves_the_number_held(aws, texts_on, monkeypatch):
+    # Texts switched off for a while (the budget): the fields are ignored, as CONTRACT.md says, so
+    # a JSON client still sending them neither erases the number nor changes it.
+    event_id = create_event()
+    sign_up([event_id], phone=MOBILE, sms_consent=True)
+    token = manage_token()
+    monkeypatch.setenv("SMS_ENABLED", "false")
+    services.reset()
+    details = {"token": token, "name": "Ada King", "role": "academic"}
+
+    for texts in ({"phone": "07400 654321", "sms_consent": True}, {"sms_consent": False}, {"phone": ""}):
+        answer = call_api("POST", "/manage/profile", json_body={**details, **texts})
+        assert answer.status == 200 and "phone" not in answer.json()
+
+    assert (stored().name, stored().phone, stored().sms_consent) == ("Ada King", STORED, True)
+
+
+def test_a_bad_number_is_named_with_the_other_fields_problems_in_one_answer(aws, texts_on):
+    # The number's check runs after the other fields'; it must not wait for them to be right.
+    event_id = create_event()
+
+    answer = sign_up([event_id], name="", phone="0800 123 4567", sms_consent=True)
+    missing = sign_up([event_id], name="", role="astronaut", phone="", sms_consent="on")
+    no_consent = sign_up([event_id], name="", phone="0800 123 4567", sms_consent=False)
+
+    assert answer.status == 422 and set(answer.json()["error"]["fields"]) == {"name", "phone"}
+    assert answer.json()["error"]["fields"]["phone"] == "is not a mobile number; we can only text mobiles"
+    assert set(missing.json()["error"]["fields"]) == {"name", "role", "phone"}
+    assert set(no_consent.json()["error"]["fields"]) == {"name"}  # no consent: the number is not read
+    assert stored() is None

@@ -60,3 +60,19 @@ def test_other_countries_only_when_listed_and_a_local_number_reads_as_the_first(
 def test_a_stored_number_is_shown_masked():
     assert masked("+447400123456") == "+44 7*** ***456"
     assert masked("+33612345678") == "+33 6*** **678"
+
+
+def test_a_country_that_cannot_tell_mobiles_from_landlines_by_number_can_be_listed():
+    # libphonenumber cannot tell a US or Canadian mobile from a landline (FIXED_LINE_OR_MOBILE):
+    # listing US must not refuse every American number as "not a mobile".
+    assert mobile_number("+1 201 555 0123", ["GB", "US"]) == "+12015550123"
+    assert mobile_number("(201) 555-0123", ["US"]) == "+12015550123"
+    with pytest.raises(PhoneRefused, match="not a mobile"):
+        mobile_number("+1 900 555 0123", ["US"])  # premium rate stays refused
+
+
+def test_uk_in_smscountries_means_the_uk():
+    # A tired admin writes SmsCountries=UK (the template's pattern allows any two capitals): not
+    # every sign-up with a number refused, but UK mobiles, as GB says.
+    assert mobile_number("07400 123456", ["UK"]) == "+447400123456"
+    assert mobile_number("+44 7400 123456", ["FR", "UK"]) == "+447400123456"
