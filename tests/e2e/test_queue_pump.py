@@ -5,7 +5,6 @@ after the visibility timeout, fail the whole batch on an exception or an invalid
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -38,14 +37,10 @@ class FakeConsumer:
 @pytest.fixture
 def sqs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     import boto3
-    from moto import mock_aws
 
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
+    from infra.testkit.plain_moto import plain_moto
+
+    with plain_moto(monkeypatch):
         yield boto3.client("sqs", region_name=REGION)
 
 

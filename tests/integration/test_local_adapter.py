@@ -379,17 +379,11 @@ def test_unknown_local_route_is_404_and_wrong_method_405(adapter: Adapter) -> No
 
 @pytest.fixture
 def ses(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    import os
-
     import boto3
-    from moto import mock_aws
 
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
+    from infra.testkit.plain_moto import plain_moto
+
+    with plain_moto(monkeypatch):
         boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress="events@example.org")
         yield boto3.client("sesv2", region_name=REGION)
 
@@ -459,17 +453,11 @@ def test_outbox_lists_what_ses_sent_and_serves_its_files(ses: Any) -> None:
 
 @pytest.fixture
 def sns(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    import os
-
     import boto3
-    from moto import mock_aws
 
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
+    from infra.testkit.plain_moto import plain_moto
+
+    with plain_moto(monkeypatch):
         yield boto3.client("sns", region_name=REGION)
 
 

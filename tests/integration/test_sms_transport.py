@@ -24,16 +24,11 @@ BODY = "Housing and health\nToday 2:00pm UK time\nJoin: https://events.example.o
 
 @pytest.fixture
 def sns(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    import os
+    import boto3
 
-    from moto import mock_aws
+    from infra.testkit.plain_moto import plain_moto
 
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
+    with plain_moto(monkeypatch):
         yield boto3.client("sns", region_name=REGION)
 
 
