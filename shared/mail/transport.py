@@ -47,10 +47,15 @@ class SendFailed(Exception):
         self.retryable = retryable or code in THROTTLING_CODES
 
     @property
+    def stopping(self) -> bool:
+        """SES will not send for anyone now (paused, quota used, our own setup): stop the batch."""
+        return self.code in STOPPING_CODES or self.code in SYSTEMIC_CODES
+
+    @property
     def recipient_reason(self) -> FailureReason | None:
         """Why this message alone failed (`rejected`, `send_error`), or None when the fault is not
         the recipient's (retryable, stopping or systemic): then nobody is marked failed."""
-        if self.retryable or self.code in STOPPING_CODES or self.code in SYSTEMIC_CODES:
+        if self.retryable or self.stopping:
             return None
         return "rejected" if self.code in REJECTED_CODES else "send_error"
 

@@ -22,8 +22,9 @@ from shared.domain.bulk import Batch
 from shared.domain.errors import Unavailable
 from shared.domain.people import FailureReason
 from shared.mail.render import RenderedEmail
-from shared.mail.transport import STOPPING_CODES, SYSTEMIC_CODES, SendFailed, SesTransport
+from shared.mail.transport import SendFailed, SesTransport
 from shared.observability import logger_for
+from shared.sms.transport import SmsFailed
 from shared.stores.batches import BatchStore
 
 THROTTLE_RETRIES = 6
@@ -245,20 +246,34 @@ class BatchRunner:
         """Send one email of a batch, paced, retrying throttling, timeouts and SES's own faults.
         None when SES took it; the reason when SES refused it for this recipient alone (mark them
         failed and go on); SendingStopped when SES stops sending or keeps failing."""
-        delay = 0.5
-        for attempt in range(THROTTLE_RETRIES):
-            self.pacer.wait()
-            try:
-                self.transport.send(email)
-                return None
-            except SendFailed as failure:
-                if failure.code in STOPPING_CODES or failure.code in SYSTEMIC_CODES:
-                    raise SendingStopped(failure.code) from None
-                reason = failure.recipient_reason
-                if reason is not None:
-                    return reason
-                if attempt == THROTTLE_RETRIES - 1:
-                    raise SendingStopped(failure.code) from None
-                self.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def once() -> FailureReason | None:
+            self.transport.send(email)
+            return None
+
+        return paced(self.pacer, self.sleep, once)
+
+
+def paced(
+    pacer: Pacer, sleep: Callable[[float], None], once: Callable[[], FailureReason | None]
+) -> FailureReason | None:
+    """One message of a batch, on any channel: `once` sends it (None: taken; a reason: refused for
+    this recipient before trying), paced, retried while the fault is passing (throttling, a
+    timeout, the service's own fault). Its failure (SES's SendFailed, SNS's SmsFailed) is this
+    recipient's reason to mark, or SendingStopped when the service will not send for anyone or
+    keeps failing."""
+    delay = 0.5
+    for attempt in range(THROTTLE_RETRIES):
+        pacer.wait()
+        try:
+            return once()
+        except (SendFailed, SmsFailed) as failure:
+            if failure.stopping:
+                raise SendingStopped(failure.code) from None
+            if failure.recipient_reason is not None:
+                return failure.recipient_reason
+            if attempt == THROTTLE_RETRIES - 1:
+                raise SendingStopped(failure.code) from None
+            sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")  # pragma: no cover

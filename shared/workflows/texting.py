@@ -29,19 +29,12 @@ from shared.domain.schedule import Schedule
 from shared.mail.jobs import JoinLinksJob
 from shared.mail.outbox import Outbox
 from shared.observability import logger_for
-from shared.sms.transport import SmsFailed, SnsTransport
+from shared.sms.transport import SnsTransport
 from shared.stores.batches import BatchStore
 from shared.stores.join_codes import JoinCodeStore
 from shared.stores.registrations import RegistrationStore
 from shared.stores.text_claims import TextClaimStore
-from shared.workflows.sending import (
-    THROTTLE_RETRIES,
-    BatchResult,
-    BatchRunner,
-    Deadline,
-    Pacer,
-    SendingStopped,
-)
+from shared.workflows.sending import BatchResult, BatchRunner, Deadline, Pacer, paced
 
 KIND = "join_link"  # the send failure's kind: the morning join link, by text
 _log = logger_for("sender")
@@ -69,24 +62,14 @@ class TextSending:
     def send(self, text: Text) -> FailureReason | None:
         """None when SNS took it; `rejected` when the number opted out or SNS refused it alone;
         SendingStopped when SNS will not send for anyone or keeps failing."""
-        delay = 0.5
-        for attempt in range(THROTTLE_RETRIES):
-            self.pacer.wait()
-            try:
-                if self.transport.opted_out(text.to):
-                    return "rejected"  # SNS's opted-out list: they replied STOP
-                self.transport.send(text.to, text.body)
-                return None
-            except SmsFailed as failure:
-                if failure.stopping:
-                    raise SendingStopped(failure.code) from None
-                if failure.recipient_reason is not None:
-                    return failure.recipient_reason
-                if attempt == THROTTLE_RETRIES - 1:
-                    raise SendingStopped(failure.code) from None
-                self.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def once() -> FailureReason | None:
+            if self.transport.opted_out(text.to):
+                return "rejected"  # SNS's opted-out list: they replied STOP
+            self.transport.send(text.to, text.body)
+            return None
+
+        return paced(self.pacer, self.sleep, once)
 
 
 def handled(registration: Registration, send_moment: datetime) -> bool:
